@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package edgeguard needs to build, test and benchmark.
+# This is the one list; DESIGN.md's dependency table explains each choice.
+# Idempotent and quiet when everything is already installed.
+set -euo pipefail
+
+build=(build-essential cmake ninja-build pkg-config clang clang-format
+       libboost1.81-dev libssl-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+       libgtest-dev libgmock-dev libbenchmark-dev)
+test=(python3 python3-pytest python3-requests curl openssl libclang-rt-14-dev)
+bench=(wrk nginx-light haproxy)
+
+want=("${build[@]}" "${test[@]}")
+[ "${1:-}" = "--bench" ] && want+=("${bench[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,27 @@
+// Small string utilities used across modules.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eg {
+
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view s);
+std::string_view trim(std::string_view s);  // spaces and tabs
+std::vector<std::string_view> split(std::string_view s, char sep);
+bool starts_with(std::string_view s, std::string_view prefix);
+
+// "250ms", "10s", "5m", "1h", or a bare number of seconds.
+std::optional<int64_t> parse_duration_ms(std::string_view s);
+// "512", "16k", "16KB", "8m", "1MiB"...
+std::optional<uint64_t> parse_size(std::string_view s);
+std::optional<uint64_t> parse_uint(std::string_view s);
+
+// Percent-decoding; returns nullopt on an invalid escape (%G1, truncated %4).
+std::optional<std::string> percent_decode(std::string_view s);
+
+}  // namespace eg

@@ -1,0 +1,98 @@
+// Strict HTTP/1.1 parsing (RFC 9112) for requests from viewers and responses from origins.
+//
+// Strict on purpose: every ambiguity that request smuggling feeds on is an error, never a
+// guess. The parser is incremental over a contiguous buffer: call it with everything
+// received so far; it answers Incomplete (call again with more), Done (with the number of
+// bytes the head used), or Error (with the status to answer and a short reason).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/message.h"
+
+namespace eg::http {
+
+enum class ParseStatus : uint8_t { Incomplete, Done, Error };
+
+struct ParseError {
+  int status = 400;     // 400, 413, 414, 431, 501 or 505 for requests; 502 for responses
+  std::string message;  // one line, says what was wrong, e.g. "duplicate Content-Length"
+};
+
+struct ParserLimits {
+  size_t max_request_line = 8192;    // longer request line -> 414
+  size_t max_header_bytes = 20480;   // whole head incl. request line -> 431
+  size_t max_header_count = 100;     // -> 431
+  uint64_t max_body_bytes = 8u << 20; // declared Content-Length above it -> 413
+};
+
+// Parses a request head. Rejects (status 400 unless noted):
+//  - bare CR or bare LF as line terminators (only CRLF is accepted); leading empty lines
+//    before the request line are skipped (RFC 9112 §2.2 allows one CRLF)
+//  - request line not exactly `token SP request-target SP HTTP/1.x`; versions other than
+//    1.0/1.1 -> 505; request line > limit -> 414
+//  - obsolete line folding (a header line starting with SP/HTAB)
+//  - header names that are not RFC 9110 tokens, whitespace before the colon
+//  - control characters (0x00-0x1F except HTAB, and 0x7F) in values
+//  - Content-Length and Transfer-Encoding together; more than one Content-Length (even if
+//    equal); a Content-Length that is not 1*DIGIT or overflows
+//  - Transfer-Encoding other than exactly "chunked" as the final coding -> 501 for unknown
+//    codings; "chunked" not last -> 400; Transfer-Encoding in HTTP/1.0 -> 400
+//  - a missing Host in HTTP/1.1, more than one Host
+//  - head > max_header_bytes or > max_header_count headers -> 431
+// On Done, fills out.method/target/path/query/version/headers/framing/content_length/
+// keep_alive/expect_continue; body is left empty.
+class RequestParser {
+ public:
+  explicit RequestParser(const ParserLimits& limits = {}) : limits_(limits) {}
+  ParseStatus parse(std::string_view data, Request& out, size_t& consumed);
+  const ParseError& error() const { return error_; }
+
+ private:
+  ParserLimits limits_;
+  ParseError error_;
+};
+
+// Parses an origin's response head. `request_method` decides framing for HEAD; 1xx, 204
+// and 304 have no body. Framing: chunked if Transfer-Encoding ends in chunked, else
+// Content-Length, else UntilClose. Errors (status 502) for the same ambiguities as above.
+// 1xx responses other than 101 are reported as Done with their status; the caller skips them.
+class ResponseParser {
+ public:
+  explicit ResponseParser(const ParserLimits& limits = {}) : limits_(limits) {}
+  ParseStatus parse(std::string_view data, std::string_view request_method, Response& out,
+                    size_t& consumed);
+  const ParseError& error() const { return error_; }
+
+ private:
+  ParserLimits limits_;
+  ParseError error_;
+};
+
+// Incremental decoder for a chunked body. Chunk sizes are 1*HEXDIG (no sign, no spaces,
+// at most 16 digits, no overflow); chunk extensions are accepted and ignored when they are
+// well formed (`;name[=value]`, no control characters); every chunk must end with CRLF;
+// trailers are parsed like headers and discarded. Bare LF is an error everywhere.
+class ChunkedDecoder {
+ public:
+  explicit ChunkedDecoder(uint64_t max_body_bytes = UINT64_MAX) : max_(max_body_bytes) {}
+  // Consumes as much of `in` as it can, appending decoded data to `out`.
+  // Done once the last chunk and trailers have been read; `consumed` stops right after them.
+  ParseStatus feed(std::string_view in, size_t& consumed, std::string& out);
+  const ParseError& error() const { return error_; }
+  uint64_t decoded_bytes() const { return total_; }
+
+ private:
+  enum class State : uint8_t { Size, SizeExt, SizeLf, Data, DataCr, DataLf, Trailer, Done };
+  State state_ = State::Size;
+  uint64_t max_;
+  uint64_t remaining_ = 0;
+  uint64_t total_ = 0;
+  int size_digits_ = 0;
+  std::string line_;  // partial extension / trailer line across feeds
+  ParseError error_;
+};
+
+}  // namespace eg::http
