@@ -1,0 +1,79 @@
+// The request pipeline, phase by phase (DESIGN.md "The request pipeline"). Every phase
+// either continues or ends the request with a response; each is a named function of
+// Pipeline (pipeline.cc) in this order:
+//
+//   viewer_protocol_policy   redirect-to-https (301) / https-only (403)
+//   allowed_methods          the behavior's method set; others get 403 like CloudFront
+//   web_acl                  WebAclHook; may block/answer (challenge), or add headers
+//   viewer_request_function  FunctionHook for "viewer-request"; its answer is not cached
+//   cache_lookup             CacheHook; a hit skips every origin-side phase
+//   origin_request_function  FunctionHook for "origin-request" (miss only); answer is cached
+//   origin_request           policy (headers/cookies/query), rewrite, proxy headers, then
+//                            origin auth, applied last (custom origin headers; SigV4 later)
+//   origin_fetch             directory, echo or HTTP(S) origin
+//   origin_response_function FunctionHook for "origin-response" (before caching)
+//   custom_error_response    a page / response code for the origin's error status
+//   cache_store              CacheHook
+//   viewer_response_function FunctionHook for "viewer-response" (not for origin >= 400)
+//   response_headers         Via, request id, X-Cache
+//
+// The hooks below are the seams later modules plug into; a null hook means "continue".
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/snapshot.h"
+#include "http/message.h"
+
+namespace eg::proxy {
+
+// What a hook sees of the request. Narrow on purpose: WAF, functions and cache do not
+// depend on the proxy's connection types.
+struct RequestView {
+  const http::Request& request;
+  std::string_view client_ip;
+  uint16_t client_port;
+  bool https;
+  std::string_view request_id;
+  const config::Behavior& behavior;
+};
+
+// A hook ends the request by returning a response, or continues with nullopt.
+using HookAnswer = std::optional<http::Response>;
+
+class WebAclHook {
+ public:
+  virtual ~WebAclHook() = default;
+  // May add headers to the origin request (Allow with custom request handling).
+  virtual HookAnswer inspect(const RequestView& v, http::Headers& extra_origin_headers) = 0;
+};
+
+class CacheHook {
+ public:
+  virtual ~CacheHook() = default;
+  virtual HookAnswer lookup(const RequestView& v) = 0;
+  virtual void store(const RequestView& v, const http::Response& r) = 0;
+};
+
+enum class FunctionEvent : uint8_t { ViewerRequest, OriginRequest, OriginResponse, ViewerResponse };
+
+class FunctionHook {
+ public:
+  virtual ~FunctionHook() = default;
+  // Request events may change the request or answer; response events change the response.
+  // Awaitable: a JS function runs in a worker process while the event loop goes on.
+  virtual boost::asio::awaitable<HookAnswer> on_request(FunctionEvent e, const RequestView& v,
+                                                        http::Request& req) = 0;
+  virtual boost::asio::awaitable<void> on_response(FunctionEvent e, const RequestView& v,
+                                                   http::Response& resp) = 0;
+};
+
+struct Hooks {
+  std::shared_ptr<WebAclHook> web_acl;
+  std::shared_ptr<CacheHook> cache;
+  std::shared_ptr<FunctionHook> functions;
+};
+
+}  // namespace eg::proxy

@@ -1,0 +1,319 @@
+#include "proxy/pipeline.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/strings.h"
+#include "proxy/behavior_match.h"
+#include "proxy/directory_origin.h"
+#include "proxy/echo_origin.h"
+#include "proxy/origin_request.h"
+#include "proxy/rewrite.h"
+#include "proxy/worker.h"
+
+namespace eg::proxy {
+
+Reply::~Reply() {
+  if (file_fd >= 0) ::close(file_fd);
+}
+Reply::Reply(Reply&& o) noexcept { *this = std::move(o); }
+Reply& Reply::operator=(Reply&& o) noexcept {
+  if (this == &o) return *this;
+  if (file_fd >= 0) ::close(file_fd);
+  response = std::move(o.response);
+  upstream = std::move(o.upstream);
+  pool = o.pool;
+  file_fd = std::exchange(o.file_fd, -1);
+  file_offset = o.file_offset;
+  file_length = o.file_length;
+  result_type = o.result_type;
+  detailed_result_type = o.detailed_result_type;
+  origin_start = o.origin_start;
+  from_origin = o.from_origin;
+  return *this;
+}
+
+Reply local_reply(int status, std::string_view body, std::string_view result_type) {
+  Reply r;
+  r.response.status = status;
+  r.response.headers.add("Server", "edgeguard");
+  r.response.headers.add("Content-Type", "text/plain; charset=utf-8");
+  r.response.body = std::string(body);
+  if (!r.response.body.empty() && r.response.body.back() != '\n') r.response.body.push_back('\n');
+  r.result_type = result_type;
+  return r;
+}
+
+namespace {
+
+Reply from_response(http::Response&& resp, std::string_view result_type) {
+  Reply r;
+  r.response = std::move(resp);
+  r.result_type = result_type;
+  return r;
+}
+
+bool method_allowed(const config::Behavior& b, std::string_view method) {
+  return std::find(b.allowed_methods.begin(), b.allowed_methods.end(), method) !=
+         b.allowed_methods.end();
+}
+
+std::string host_without_port(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return std::string(host.substr(0, host.find(']') + 1));
+  return std::string(host.substr(0, host.find(':')));
+}
+
+}  // namespace
+
+Pipeline::Pipeline(Worker& worker, const config::Snapshot& snap, http::Request& req,
+                   const ViewerInfo& viewer, std::string_view request_id,
+                   std::shared_ptr<UpstreamConn>* active_upstream)
+    : worker_(worker),
+      snap_(snap),
+      req_(req),
+      viewer_(viewer),
+      request_id_(request_id),
+      active_upstream_(active_upstream) {
+  behavior_index_ = match_behavior(snap_.behaviors, req_.path);
+  behavior_ = &snap_.behaviors[behavior_index_];
+}
+
+RequestView Pipeline::view() const {
+  return RequestView{req_, viewer_.client_ip, viewer_.client_port, viewer_.https, request_id_,
+                     *behavior_};
+}
+
+awaitable<Reply> Pipeline::run() {
+  if (auto r = viewer_protocol_policy()) co_return std::move(*r);
+  if (auto r = allowed_methods()) co_return std::move(*r);
+  http::Headers extra_origin_headers;
+  if (auto r = web_acl(extra_origin_headers)) co_return std::move(*r);
+  if (auto r = co_await viewer_request_function()) co_return std::move(*r);
+  if (auto r = cache_lookup()) {
+    co_await viewer_response_function(*r);
+    response_headers(*r);
+    co_return std::move(*r);
+  }
+  if (auto r = co_await origin_request_function()) {
+    cache_store(*r);
+    co_await viewer_response_function(*r);
+    response_headers(*r);
+    co_return std::move(*r);
+  }
+  const config::Origin& origin = snap_.origins[behavior_->origin_index];
+  std::string target;
+  http::Headers headers;
+  origin_request(origin, extra_origin_headers, target, headers);
+  Reply r = co_await origin_fetch(origin, target, headers, req_.method, req_.body);
+  if (r.from_origin) {
+    co_await origin_response_function(r);
+  }
+  co_await custom_error_response(r);
+  if (r.from_origin) cache_store(r);
+  co_await viewer_response_function(r);
+  response_headers(r);
+  co_return r;
+}
+
+std::optional<Reply> Pipeline::viewer_protocol_policy() {
+  using P = config::ViewerProtocolPolicy;
+  if (viewer_.https || behavior_->viewer_protocol_policy == P::AllowAll) return std::nullopt;
+  if (behavior_->viewer_protocol_policy == P::HttpsOnly)
+    return local_reply(403, "403 Forbidden: this path is served over HTTPS only", "Error");
+  // redirect-to-https: same host and target, the first TLS listener's port.
+  const std::string* host = req_.headers.find("host");
+  std::string location = "https://" + host_without_port(host ? *host : "localhost");
+  uint16_t port = worker_.https_port();
+  if (port != 0 && port != 443) location += ":" + std::to_string(port);
+  location += req_.path;
+  if (req_.has_query) location += "?" + req_.query;
+  Reply r = local_reply(301, "301 Moved Permanently: " + location, "Redirect");
+  r.response.headers.add("Location", location);
+  return r;
+}
+
+std::optional<Reply> Pipeline::allowed_methods() {
+  if (method_allowed(*behavior_, req_.method)) return std::nullopt;
+  std::string allowed;
+  for (const auto& m : behavior_->allowed_methods) allowed += (allowed.empty() ? "" : ", ") + m;
+  Reply r = local_reply(403,
+                        "403 Forbidden: method " + req_.method + " is not allowed for path pattern " +
+                            behavior_->path_pattern + " (allowed: " + allowed + ")",
+                        "Error");
+  r.detailed_result_type = "InvalidRequestMethod";
+  return r;
+}
+
+std::optional<Reply> Pipeline::web_acl(http::Headers& extra_origin_headers) {
+  const auto& hook = worker_.hooks().web_acl;
+  if (!hook) return std::nullopt;
+  if (auto answer = hook->inspect(view(), extra_origin_headers))
+    return from_response(std::move(*answer), "Error");
+  return std::nullopt;
+}
+
+awaitable<std::optional<Reply>> Pipeline::viewer_request_function() {
+  const auto& hook = worker_.hooks().functions;
+  if (!hook) co_return std::nullopt;
+  if (auto answer = co_await hook->on_request(FunctionEvent::ViewerRequest, view(), req_))
+    co_return from_response(std::move(*answer), "FunctionGeneratedResponse");
+  co_return std::nullopt;
+}
+
+std::optional<Reply> Pipeline::cache_lookup() {
+  const auto& hook = worker_.hooks().cache;
+  if (!hook) return std::nullopt;
+  if (auto hit = hook->lookup(view())) return from_response(std::move(*hit), "Hit");
+  return std::nullopt;
+}
+
+awaitable<std::optional<Reply>> Pipeline::origin_request_function() {
+  const auto& hook = worker_.hooks().functions;
+  if (!hook) co_return std::nullopt;
+  if (auto answer = co_await hook->on_request(FunctionEvent::OriginRequest, view(), req_))
+    co_return from_response(std::move(*answer), "FunctionGeneratedResponse");
+  co_return std::nullopt;
+}
+
+void Pipeline::origin_request(const config::Origin& origin, const http::Headers& extra,
+                              std::string& target, http::Headers& headers) {
+  const auto& policy = behavior_->origin_request_policy;
+  target = origin_path(origin.path_prefix, rewrite_path(behavior_->rewrite, req_.path));
+  std::string query = filter_query(policy.query_strings, req_.query);
+  if (!query.empty()) target += "?" + query;
+  headers.list().reserve(req_.headers.size() + 6);
+  apply_header_policy(policy, req_, origin_authority(origin), headers);
+  add_proxy_headers(headers, viewer_.client_ip, "1.1 " + snap_.server_name + " (edgeguard)", request_id_);
+  for (const auto& h : extra) headers.set(h.name, h.value);
+  // Origin authentication comes last so nothing after it can change what it covers.
+  add_custom_headers(origin, snap_.secrets, headers);
+}
+
+awaitable<Reply> Pipeline::origin_fetch(const config::Origin& origin, const std::string& target,
+                                        const http::Headers& headers, std::string_view method,
+                                        std::string_view body) {
+  std::string_view path = std::string_view(target).substr(0, target.find('?'));
+  std::string_view query = target.find('?') == std::string::npos
+                               ? std::string_view()
+                               : std::string_view(target).substr(target.find('?') + 1);
+  switch (origin.kind) {
+    case config::OriginKind::Echo: {
+      Reply r = from_response(echo_response(method, path, query, headers, body), "Miss");
+      r.from_origin = true;
+      co_return r;
+    }
+    case config::OriginKind::Directory: {
+      DirectoryResult d = serve_directory({origin.directory, origin.index_document}, method, path, headers);
+      Reply r = from_response(std::move(d.response), "Miss");
+      r.file_fd = d.file_fd;
+      r.file_offset = d.offset;
+      r.file_length = d.length;
+      r.from_origin = true;
+      co_return r;
+    }
+    case config::OriginKind::Http:
+      break;
+  }
+  http::Request out;
+  out.method = std::string(method);
+  out.headers = headers;
+  std::string wire;
+  wire.reserve(512 + body.size());
+  http::serialize_head(out, target, wire);
+  // serialize_head wrote the final CRLF; insert framing before it.
+  wire.resize(wire.size() - 2);
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    wire += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  wire += "\r\n";
+  wire.append(body);
+
+  OriginPool& pool = worker_.pool_for(origin);
+  auto started = Clock::now();
+  FetchResult f = co_await pool.fetch(wire, method, active_upstream_);
+  if (f.error != FetchError::None) {
+    if (f.error == FetchError::ViewerGone) {
+      Reply r = local_reply(499, "", "Error");
+      r.detailed_result_type = "ClientHungUpRequest";
+      co_return r;
+    }
+    int status = status_for(f.error);
+    Reply r = local_reply(status,
+                          std::to_string(status) + " " + std::string(http::reason_phrase(status)) +
+                              ": origin '" + origin.name + "' " + f.detail +
+                              "\nrequest id: " + std::string(request_id_),
+                          "Error");
+    r.detailed_result_type = f.error == FetchError::DnsFailure        ? "OriginDnsError"
+                             : f.error == FetchError::Refused         ? "OriginConnectError"
+                             : f.error == FetchError::ConnectTimeout  ? "OriginConnectError"
+                             : f.error == FetchError::InvalidResponse ? "OriginInvalidResponseError"
+                             : f.error == FetchError::ReadTimeout     ? "OriginReadError"
+                                                                      : "OriginError";
+    co_return r;
+  }
+  worker_.metrics().record_origin(origin.name,
+                                  std::chrono::duration<double>(Clock::now() - started).count());
+  Reply r;
+  r.response = std::move(f.head);
+  r.upstream = std::move(f.conn);
+  r.pool = &pool;
+  r.from_origin = true;
+  r.origin_start = started;
+  r.result_type = "Miss";
+  co_return r;
+}
+
+awaitable<void> Pipeline::origin_response_function(Reply& r) {
+  const auto& hook = worker_.hooks().functions;
+  if (hook) co_await hook->on_response(FunctionEvent::OriginResponse, view(), r.response);
+}
+
+awaitable<void> Pipeline::custom_error_response(Reply& r) {
+  const config::CustomErrorResponse* ce = snap_.custom_error(r.response.status);
+  if (!ce) co_return;
+  int code = ce->response_code ? ce->response_code : r.response.status;
+  if (ce->response_page_path.empty()) {
+    r.response.status = code;
+    co_return;
+  }
+  // The error page is fetched like any request for its path: through the behaviors.
+  const config::Behavior& b = snap_.behaviors[match_behavior(snap_.behaviors, ce->response_page_path)];
+  const config::Origin& origin = snap_.origins[b.origin_index];
+  std::string target = origin_path(origin.path_prefix, rewrite_path(b.rewrite, ce->response_page_path));
+  http::Headers headers;
+  headers.add("Host", origin_authority(origin));
+  add_custom_headers(origin, snap_.secrets, headers);
+  Reply page = co_await origin_fetch(origin, target, headers, "GET", {});
+  if (page.response.status != 200) co_return;  // keep the original error, as CloudFront does
+  if (r.upstream) r.upstream->close();  // its body is not read: the connection cannot be reused
+  auto result_type = r.result_type;
+  r = std::move(page);
+  r.response.status = code;
+  r.result_type = result_type == "Miss" ? std::string_view("Error") : result_type;
+  co_return;
+}
+
+void Pipeline::cache_store(Reply& r) {
+  const auto& hook = worker_.hooks().cache;
+  if (hook) hook->store(view(), r.response);
+}
+
+awaitable<void> Pipeline::viewer_response_function(Reply& r) {
+  const auto& hook = worker_.hooks().functions;
+  // Not for origin errors (>= 400), as Lambda@Edge does (aws-formats.md §1.4).
+  if (hook && !(r.from_origin && r.response.status >= 400))
+    co_await hook->on_response(FunctionEvent::ViewerResponse, view(), r.response);
+}
+
+void Pipeline::response_headers(Reply& r) {
+  http::remove_hop_by_hop(r.response.headers);
+  auto& h = r.response.headers;
+  std::string via = "1.1 " + snap_.server_name + " (edgeguard)";
+  if (const std::string* v = h.find("via")) via = *v + ", " + via;
+  h.set("Via", via);
+  h.set(kRequestIdHeader, request_id_);
+  h.set("X-Cache", std::string(r.result_type) + " from edgeguard");
+}
+
+}  // namespace eg::proxy

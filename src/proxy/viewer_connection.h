@@ -1,0 +1,59 @@
+// One viewer connection (HTTP/1.1 over TCP or TLS): reads requests (keep-alive and
+// pipelining), runs each through the Pipeline, sends the Reply, writes the access log.
+// Timeouts (header, body, idle, send) are enforced by one Deadline.
+#pragma once
+#include <list>
+#include <memory>
+#include <string>
+
+#include "http/parser.h"
+#include "proxy/io.h"
+#include "proxy/pipeline.h"
+
+namespace eg::proxy {
+
+class Worker;
+
+class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
+ public:
+  ViewerConnection(Worker& worker, tcp::socket sock, std::shared_ptr<asio::ssl::context> tls);
+  ~ViewerConnection();
+  awaitable<void> run();
+  void close();
+  bool idle() const { return idle_; }  // between requests: safe to close on shutdown
+
+  std::list<ViewerConnection*>::iterator registry_pos;
+
+ private:
+  awaitable<bool> handshake();
+  awaitable<std::tuple<boost::system::error_code, size_t>> read_some();
+  awaitable<boost::system::error_code> write_all(std::string_view data);
+  awaitable<bool> read_body(http::Request& req);
+  awaitable<void> serve_one(http::Request& req, size_t head_bytes);
+  awaitable<bool> send_reply(Reply& r, const http::Request& req, bool keep_alive,
+                             uint64_t& bytes_sent, Clock::time_point& first_byte);
+  awaitable<bool> relay_upstream_body(Reply& r, bool chunked_to_viewer, bool head_only,
+                                      std::string& out, uint64_t& bytes_sent,
+                                      Clock::time_point& first_byte);
+  awaitable<bool> send_parse_error(const http::ParseError& e);
+  void watch_for_viewer_close();
+  void log(const config::Snapshot& snap, const http::Request& req, const Pipeline& p, const Reply& r, std::string_view request_id,
+           Clock::time_point start, Clock::time_point first_byte, uint64_t bytes_in,
+           uint64_t bytes_out, std::string_view behavior);
+
+  Worker& worker_;
+  tcp::socket sock_;
+  std::shared_ptr<asio::ssl::context> tls_ctx_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  std::shared_ptr<Deadline> deadline_;
+  ViewerInfo viewer_;
+  std::string rbuf_;       // received, not yet parsed
+  size_t rpos_ = 0;        // start of unparsed bytes in rbuf_
+  std::string wbuf_;
+  std::shared_ptr<UpstreamConn> active_upstream_;
+  bool idle_ = true;
+  bool closed_ = false;
+  bool watching_ = false;
+};
+
+}  // namespace eg::proxy
