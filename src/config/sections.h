@@ -1,0 +1,39 @@
+// Private to the config module: one loader per top-level section. Each reads its Val,
+// reports problems through the Reader and fills the Snapshot being built.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "config/reader.h"
+#include "config/snapshot.h"
+
+namespace eg::config::detail {
+
+struct LoadContext {
+  Reader& r;
+  std::vector<ConfigError>& errors;
+  std::string base_dir;  // folder of the config file; relative paths resolve against it
+  Snapshot& snap;
+  bool secrets_configured = false;  // `secrets:` present
+  bool secrets_ok = false;          // and the store loaded without errors
+};
+
+// load_server.cc
+void load_listeners(LoadContext& c, const Val& v);
+void load_admin(LoadContext& c, const Val& v);
+void load_limits(LoadContext& c, const Val& v);
+void load_access_log(LoadContext& c, const Val& v);
+
+// load_origins.cc
+void load_secrets(LoadContext& c, const Val& v);
+void load_origins(LoadContext& c, const Val& v);
+
+// load_behaviors.cc
+void load_behaviors(LoadContext& c, const Val& v);
+void load_custom_errors(LoadContext& c, const Val& v);
+
+// Shared validators.
+bool is_token(std::string_view s);  // RFC 9110 tchar+
+bool is_dns_name(std::string_view s);
+
+}  // namespace eg::config::detail
