@@ -35,8 +35,8 @@ enum class OriginKind : uint8_t { Http, Directory, Echo };
 // A header sent to the origin: a literal value, or the CURRENT value of a named secret.
 struct CustomHeader {
   std::string name;
-  std::string value;   // literal, when secret is empty
-  std::string secret;  // secret store name
+  std::string value;        // literal, when secret is empty
+  std::string secret;       // secret store name
 };
 
 struct Origin {
@@ -44,18 +44,18 @@ struct Origin {
   OriginKind kind = OriginKind::Http;
   // Http
   bool https = false;
-  std::string host;  // DNS name or address; resolved per new connection
+  std::string host;         // DNS name or address; resolved per new connection
   uint16_t port = 80;
   std::string path_prefix;  // "/app" from url http://h/app; no trailing slash
   bool tls_verify = true;
-  std::string ca_file;  // empty: system trust store
-  std::string sni;      // empty: host (when host is a name)
+  std::string ca_file;      // empty: system trust store
+  std::string sni;          // empty: host (when host is a name)
   Duration connect_timeout{10'000};
   Duration read_timeout{30'000};
   Duration keepalive_timeout{5'000};
   size_t max_idle_connections = 64;  // per worker
   // Directory
-  std::string directory;  // absolute, canonical
+  std::string directory;    // absolute, canonical
   std::string index_document = "index.html";
   // All kinds
   std::vector<CustomHeader> custom_headers;
@@ -99,8 +99,8 @@ struct FunctionRef {
 struct Behavior {
   std::string path_pattern;  // "default" for the default behavior (always last)
   bool is_default = false;
-  std::string origin;                        // origin name
-  size_t origin_index = 0;                   // index into Snapshot::origins
+  std::string origin;        // origin name
+  size_t origin_index = 0;   // index into Snapshot::origins
   std::vector<std::string> allowed_methods;  // GET,HEAD / +OPTIONS / all seven
   std::vector<std::string> cached_methods;   // GET,HEAD (default) or +OPTIONS
   ViewerProtocolPolicy viewer_protocol_policy = ViewerProtocolPolicy::AllowAll;
@@ -111,9 +111,9 @@ struct Behavior {
 };
 
 struct CustomErrorResponse {
-  int error_code = 0;                  // origin status this applies to (4xx/5xx)
-  std::string response_page_path;      // served through the behaviors, e.g. "/errors/404.html"
-  int response_code = 0;               // status sent to the viewer; 0 = keep error_code
+  int error_code = 0;              // origin status this applies to (4xx/5xx)
+  std::string response_page_path;  // served through the behaviors, e.g. "/errors/404.html"
+  int response_code = 0;           // status sent to the viewer; 0 = keep error_code
   int64_t error_caching_min_ttl = 10;  // seconds; used by the cache stage
 };
 
@@ -130,11 +130,11 @@ struct Secret {
 };
 
 struct AccessLog {
-  std::string path;  // empty: no access log
+  std::string path;                  // empty: no access log
   enum class Format : uint8_t { CloudFront, Json } format = Format::CloudFront;
-  std::string edge_location = "EG1";  // x-edge-location value
-  bool log_cookies = false;           // cs(Cookie) like CloudFront's "cookie logging"
-  size_t buffer_bytes = 64 * 1024;    // per worker, flushed when full or every flush_interval
+  std::string edge_location = "EG1"; // x-edge-location value
+  bool log_cookies = false;          // cs(Cookie) like CloudFront's "cookie logging"
+  size_t buffer_bytes = 64 * 1024;   // per worker, flushed when full or every flush_interval
   Duration flush_interval{1000};
 };
 
@@ -151,11 +151,11 @@ struct Limits {
   size_t max_header_bytes = 20480;
   size_t max_header_count = 100;
   uint64_t max_request_body = 8u << 20;
-  Duration header_timeout{10'000};  // from first byte (or keep-alive idle end) to full head
-  Duration body_timeout{30'000};    // between body reads
-  Duration idle_timeout{60'000};    // keep-alive idle
-  Duration send_timeout{30'000};    // a viewer that does not read its response
-  Duration drain_timeout{30'000};   // graceful shutdown
+  Duration header_timeout{10'000};    // from first byte (or keep-alive idle end) to full head
+  Duration body_timeout{30'000};      // between body reads
+  Duration idle_timeout{60'000};      // keep-alive idle
+  Duration send_timeout{30'000};      // a viewer that does not read its response
+  Duration drain_timeout{30'000};     // graceful shutdown
 };
 
 struct Snapshot {
@@ -172,9 +172,9 @@ struct Snapshot {
   AccessLog access_log;
   Admin admin;
   Limits limits;
-  bool development = false;               // detailed error bodies
+  bool development = false;  // detailed error bodies
   std::string server_name = "edgeguard";  // used in Via
-  std::string web_acl;                    // path; the WAF stage arrives later
+  std::string web_acl;       // path; the WAF stage arrives later
 
   const Origin* find_origin(std::string_view name) const;
   const CustomErrorResponse* custom_error(int status) const;
