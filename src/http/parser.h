@@ -21,11 +21,22 @@ struct ParseError {
   std::string message;  // one line, says what was wrong, e.g. "duplicate Content-Length"
 };
 
+namespace detail {
+// Progress of the search for the end of a head, kept between calls so that feeding a head in
+// many small pieces stays linear (parser.cc). Reset after Done and Error.
+struct HeadScan {
+  size_t pos = 0;                // bytes of the buffer already looked at
+  size_t line_begin = 0;         // start of the line being scanned
+  size_t head_begin = SIZE_MAX;  // start of the start line (after skipped empty lines)
+  size_t lines = 0;              // complete lines so far, start line included
+};
+}  // namespace detail
+
 struct ParserLimits {
-  size_t max_request_line = 8192;    // longer request line -> 414
-  size_t max_header_bytes = 20480;   // whole head incl. request line -> 431
-  size_t max_header_count = 100;     // -> 431
-  uint64_t max_body_bytes = 8u << 20; // declared Content-Length above it -> 413
+  size_t max_request_line = 8192;      // longer request line -> 414
+  size_t max_header_bytes = 20480;     // whole head incl. request line -> 431
+  size_t max_header_count = 100;       // -> 431
+  uint64_t max_body_bytes = 8u << 20;  // declared Content-Length above it -> 413
 };
 
 // Parses a request head. Rejects (status 400 unless noted):
@@ -44,6 +55,9 @@ struct ParserLimits {
 //  - head > max_header_bytes or > max_header_count headers -> 431
 // On Done, fills out.method/target/path/query/version/headers/framing/content_length/
 // keep_alive/expect_continue; body is left empty.
+//
+// Between an Incomplete and the next call, `data` must be the same bytes followed by more
+// (the parser remembers how far it has looked); after Done or Error it starts afresh.
 class RequestParser {
  public:
   explicit RequestParser(const ParserLimits& limits = {}) : limits_(limits) {}
@@ -53,6 +67,7 @@ class RequestParser {
  private:
   ParserLimits limits_;
   ParseError error_;
+  detail::HeadScan scan_;
 };
 
 // Parses an origin's response head. `request_method` decides framing for HEAD; 1xx, 204
@@ -69,6 +84,7 @@ class ResponseParser {
  private:
   ParserLimits limits_;
   ParseError error_;
+  detail::HeadScan scan_;
 };
 
 // Incremental decoder for a chunked body. Chunk sizes are 1*HEXDIG (no sign, no spaces,
@@ -85,13 +101,15 @@ class ChunkedDecoder {
   uint64_t decoded_bytes() const { return total_; }
 
  private:
-  enum class State : uint8_t { Size, SizeExt, SizeLf, Data, DataCr, DataLf, Trailer, Done };
+  enum class State : uint8_t { Size, SizeExt, SizeLf, Data, DataCr, DataLf, Trailer, Done, Error };
+  ParseStatus fail(int status, std::string message);
   State state_ = State::Size;
   uint64_t max_;
   uint64_t remaining_ = 0;
   uint64_t total_ = 0;
   int size_digits_ = 0;
   std::string line_;  // partial extension / trailer line across feeds
+  size_t trailer_bytes_ = 0;
   ParseError error_;
 };
 
