@@ -44,7 +44,10 @@ void load_document(LoadContext& c, const YAML::Node& doc) {
     const std::string& s = c.snap.server_name;
     bool ok = s.size() <= 64;
     for (char ch : s) ok = ok && (ch == '/' || is_token(std::string_view(&ch, 1)));
-    if (!ok) r.error(sv, "server_name holds up to 64 token characters (letters, digits, -._/...)");
+    if (!ok)
+      r.error(sv,
+              "must be at most 64 characters of letters, digits and !#$%&'*+-.^_`|~/ "
+              "(no spaces)");
   }
   read_path(r, m.get("web_acl"), c.base_dir, PathKind::File, c.snap.web_acl);
 }

@@ -144,12 +144,16 @@ std::string quoted_list(const std::vector<std::string>& items) {
 
 MapReader::MapReader(Reader& r, const Val& v, std::vector<std::string> known)
     : r_(r), self_(v), known_(std::move(known)) {
-  load(true);
+  load(true, 0);
 }
 
-MapReader::MapReader(Reader& r, const Val& v) : r_(r), self_(v) { load(false); }
+MapReader::MapReader(Reader& r, const Val& v) : r_(r), self_(v) { load(false, 0); }
 
-void MapReader::load(bool check_known) {
+MapReader::MapReader(Reader& r, const Val& v, int merge_depth) : r_(r), self_(v) {
+  load(false, merge_depth);
+}
+
+void MapReader::load(bool check_known, int merge_depth) {
   if (!self_.present) return;
   if (!self_.node.IsMap()) {
     r_.error(self_, "expected a map, found " + describe(self_.node, r_.redact()));
@@ -157,6 +161,7 @@ void MapReader::load(bool check_known) {
   }
   if (!r_.step(self_)) return;
   ok_ = true;
+  std::vector<Val> merges;
   for (auto it = self_.node.begin(); it != self_.node.end(); ++it) {
     if (!r_.step(self_)) {
       ok_ = false;
@@ -170,6 +175,10 @@ void MapReader::load(bool check_known) {
       continue;
     }
     e.name = it->first.Scalar();
+    if (e.name == "<<" && it->first.Tag() == "?") {
+      merges.push_back(Val{it->second, self_.path, e.key.pos, true});
+      continue;
+    }
     e.key.path = join_path(self_.path, e.name);
     e.value = Val{it->second, e.key.path, pos_of(it->second), true};
     // An empty value (`key:`) carries the position of whatever follows; point at the key.
@@ -185,11 +194,47 @@ void MapReader::load(bool check_known) {
       }
     }
     if (dup) continue;
-    if (check_known && std::find(known_.begin(), known_.end(), e.name) == known_.end()) {
-      r_.error(e.key, "unknown key '" + e.name + "'" + did_you_mean(e.name, known_));
+    entries_.push_back(std::move(e));
+  }
+  for (const auto& m : merges) merge(m, merge_depth + 1);
+  if (!check_known) return;
+  std::vector<Entry> kept;
+  for (auto& e : entries_) {
+    if (std::find(known_.begin(), known_.end(), e.name) != known_.end()) {
+      kept.push_back(std::move(e));
       continue;
     }
-    entries_.push_back(std::move(e));
+    std::string s = suggest(e.name, known_);
+    r_.error(e.key,
+             "unknown key '" + e.name + "'" + (s.empty() ? "" : "; did you mean '" + s + "'?"));
+    if (!s.empty()) suggested_.push_back(s);
+  }
+  entries_ = std::move(kept);
+}
+
+// `<<: *a` or `<<: [*a, *b]`: the first source to name a key wins; explicit keys win over all.
+void MapReader::merge(const Val& source, int merge_depth) {
+  if (merge_depth > 8) {
+    r_.error(source, "merge keys nested too deeply");
+    return;
+  }
+  std::vector<Val> sources;
+  if (source.node.IsSequence())
+    sources = items(r_, source);
+  else
+    sources.push_back(source);
+  for (const auto& src : sources) {
+    if (!src.node.IsMap()) {
+      r_.error(src, "a merge key (<<) takes a map or a list of maps, found " +
+                        describe(src.node, r_.redact()));
+      continue;
+    }
+    MapReader inner(r_, Val{src.node, self_.path, src.pos, true}, merge_depth);
+    for (const auto& e : inner.entries()) {
+      bool present = std::any_of(entries_.begin(), entries_.end(),
+                                 [&](const Entry& x) { return x.name == e.name; });
+      if (!present) entries_.push_back(e);
+    }
   }
 }
 
@@ -201,7 +246,9 @@ Val MapReader::get(std::string_view key) const {
 
 Val MapReader::require(std::string_view key) {
   Val v = get(key);
-  if (!v.present && ok_) r_.error(v, "required key is missing");
+  // A misspelt key already reported with this suggestion says enough.
+  bool suggested = std::find(suggested_.begin(), suggested_.end(), key) != suggested_.end();
+  if (!v.present && ok_ && !suggested) r_.error(v, "required key is missing");
   return v;
 }
 

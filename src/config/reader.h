@@ -70,7 +70,8 @@ std::string join_path(const std::string& parent, std::string_view key);
 std::string quoted_list(const std::vector<std::string>& items);  // 'a', 'b' or 'c'
 
 // A map whose keys are checked against a fixed list; unknown and duplicate keys are
-// reported when it is constructed.
+// reported when it is constructed. YAML merge keys (`<<: *anchor`, or a list of anchors)
+// are applied: keys written in the map win over merged ones.
 class MapReader {
  public:
   struct Entry {
@@ -90,11 +91,14 @@ class MapReader {
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:
-  void load(bool check_known);
+  MapReader(Reader& r, const Val& v, int merge_depth);
+  void load(bool check_known, int merge_depth);
+  void merge(const Val& source, int merge_depth);
   Reader& r_;
   Val self_;
   std::vector<std::string> known_;
   std::vector<Entry> entries_;
+  std::vector<std::string> suggested_;  // known keys a misspelt key was matched to
   bool ok_ = false;
 };
 
