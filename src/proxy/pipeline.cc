@@ -183,7 +183,12 @@ void Pipeline::origin_request(const config::Origin& origin, const http::Headers&
   std::string query = filter_query(policy.query_strings, req_.query);
   if (!query.empty()) target += "?" + query;
   headers.list().reserve(req_.headers.size() + 6);
-  apply_header_policy(policy, req_, origin_authority(origin), headers);
+  // Echo and directory origins have no authority of their own: they see the viewer's Host.
+  const std::string* viewer_host = req_.headers.find("host");
+  std::string authority = origin.kind == config::OriginKind::Http
+                              ? origin_authority(origin)
+                              : (viewer_host ? *viewer_host : std::string());
+  apply_header_policy(policy, req_, authority, headers);
   add_proxy_headers(headers, viewer_.client_ip, "1.1 " + snap_.server_name + " (edgeguard)", request_id_);
   for (const auto& h : extra) headers.set(h.name, h.value);
   // Origin authentication comes last so nothing after it can change what it covers.

@@ -1,6 +1,7 @@
 #include "proxy/upstream.h"
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 
 #include "core/strings.h"
@@ -140,7 +141,8 @@ awaitable<std::tuple<FetchError, std::string>> OriginPool::connect(UpstreamConn&
     bool is_ip = !aec;
     if (!is_ip) SSL_set_tlsext_host_name(ssl, sni.c_str());
     if (origin_.tls_verify) {
-      if (is_ip) SSL_set1_ip_asc(ssl, sni.c_str());
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+      if (is_ip) X509_VERIFY_PARAM_set1_ip_asc(param, sni.c_str());
       else SSL_set1_host(ssl, sni.c_str());
     }
     auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, nothrow);
