@@ -113,7 +113,7 @@ std::string suggest(std::string_view word, const std::vector<std::string>& candi
   size_t best_d = limit + 1;
   for (const auto& c : candidates) {
     size_t d = edit_distance(word, c);
-    if (d < best_d) {
+    if (d < best_d && d < word.size()) {  // never suggest a complete replacement
       best_d = d;
       best = c;
     }
