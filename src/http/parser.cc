@@ -1,22 +1,31 @@
 // Strict HTTP/1.1 head parsing and chunked decoding (RFC 9112).
 //
-// A head is handled in two steps:
-//  1. scan_head(): find the empty line that ends the head. Resumable (HeadScan remembers how
-//     far it looked), so a head fed in small pieces costs linear time. It enforces only what
-//     can be decided on line boundaries: CRLF line endings, the start-line length, the head
-//     size and the number of lines.
-//  2. once the head is complete, one pass validates and copies it into the message.
-// Errors of step 1 depend only on the bytes, never on how they were split across calls, and
-// step 2 only runs on a complete head: the same bytes give the same answer however they
-// arrive.
+// A head is read line by line by scan_head(), which keeps its progress in HeadScan so that
+// a head fed in small pieces costs linear time. Every check is a function of a prefix of
+// the bytes and is applied, in stream order, as soon as the bytes it needs are there:
+//  - within a line, left to right: an invalid byte is reported when it arrives (a CR that
+//    may start the line's CRLF waits for the next byte);
+//  - when a line ends: CRLF, what the line must contain (a colon, a version), and what the
+//    field means (Content-Length, Transfer-Encoding, Host, ...);
+//  - limits are windows: the scan never looks past max_header_bytes, nor past
+//    max_request_line (+CRLF) in the request line; a window that fills up without its line
+//    end is the error, after the bytes inside it were checked;
+//  - when the head is complete: what needs all of it (missing Host, the final transfer
+//    coding, the body size limit). Then one pass copies the head into the message.
+// So the same bytes give the same answer, error message included, however they are split
+// across calls, and a client sending garbage is answered without waiting for its head end.
 #include "http/parser.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
 namespace eg::http {
 
 namespace {
+
+using detail::HeadScan;
+using detail::LineCheck;
 
 // ---- character classes -----------------------------------------------------------------
 
@@ -25,6 +34,7 @@ constexpr uint8_t kValue = 2;   // field-value byte: HTAB, SP, VCHAR, obs-text
 constexpr uint8_t kTarget = 4;  // request-target byte: VCHAR (no CTL, SP, DEL, >= 0x80)
 constexpr uint8_t kHost = 8;    // Host / authority byte: unreserved, sub-delims but ',', ':[]%'
 constexpr uint8_t kHex = 16;
+constexpr uint8_t kDigit = 32;
 
 constexpr std::array<uint8_t, 256> make_classes() {
   std::array<uint8_t, 256> t{};
@@ -40,6 +50,7 @@ constexpr std::array<uint8_t, 256> make_classes() {
     if (c == '\t' || (c >= 0x20 && c != 0x7f)) v |= kValue;
     if (c > 0x20 && c < 0x7f) v |= kTarget;
     if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) v |= kHex;
+    if (digit) v |= kDigit;
     t[size_t(c)] = v;
   }
   return t;
@@ -63,10 +74,11 @@ std::string_view trim_ows(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+constexpr char kHexDigits[] = "0123456789abcdef";
+
 // Untrusted bytes quoted in an error message: printable ASCII as is, the rest as \xHH,
 // at most 64 bytes.
 std::string quote(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   out.reserve(std::min<size_t>(s.size(), 64) + 8);
   out.push_back('\'');
@@ -77,8 +89,8 @@ std::string quote(std::string_view s) {
       out.push_back(char(c));
     } else {
       out += "\\x";
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 15]);
+      out.push_back(kHexDigits[c >> 4]);
+      out.push_back(kHexDigits[c & 15]);
     }
   }
   if (s.size() > n) out += "...";
@@ -87,10 +99,9 @@ std::string quote(std::string_view s) {
 }
 
 std::string describe_byte(char c) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out = "0x";
-  out.push_back(kDigits[uint8_t(c) >> 4]);
-  out.push_back(kDigits[uint8_t(c) & 15]);
+  out.push_back(kHexDigits[uint8_t(c) >> 4]);
+  out.push_back(kHexDigits[uint8_t(c) & 15]);
   return out;
 }
 
@@ -100,281 +111,16 @@ ParseStatus fail(ParseError& e, int status, std::string message) {
   return ParseStatus::Error;
 }
 
-// ---- step 1: find the end of the head --------------------------------------------------
+// ---- request-target ----------------------------------------------------------------------
 
-struct ScanRules {
-  size_t max_start_line;
-  size_t max_head;
-  size_t max_headers;
-  int start_line_status;   // 414 for requests
-  int head_status;         // 431 for requests
-  int bad_status;          // 400 for requests
-  const char* start_line;  // "request line" / "status line"
+struct TargetParts {
+  std::string_view path;  // "/" when an absolute-form target has no path
+  std::string_view query;
+  bool has_query = false;
 };
 
-ParseStatus scan_head(std::string_view d, detail::HeadScan& s, const ScanRules& r, ParseError& err,
-                      size_t& head_end) {
-  const char* p = d.data();
-  const size_t n = d.size();
-  if (s.pos > n) s = {};  // not a continuation of the previous call: start over
-
-  auto too_long = [&] {
-    return fail(err, r.start_line_status,
-                std::string(r.start_line) + " too long (max " + std::to_string(r.max_start_line) +
-                    " bytes)");
-  };
-  auto too_big = [&] {
-    return fail(err, r.head_status,
-                "header section too large (max " + std::to_string(r.max_head) + " bytes)");
-  };
-
-  if (s.head_begin == SIZE_MAX) {
-    // RFC 9112 §2.2: empty lines (CRLF) before the start line are ignored.
-    size_t i = s.pos;
-    while (i < n) {
-      if (p[i] == '\n') return fail(err, r.bad_status, "bare LF before the start line");
-      if (p[i] != '\r') break;
-      if (i + 1 == n) break;
-      if (p[i + 1] != '\n') return fail(err, r.bad_status, "bare CR before the start line");
-      i += 2;
-    }
-    if (i == n || p[i] == '\r') {
-      if (n > r.max_head) return too_big();
-      s.pos = i;
-      return ParseStatus::Incomplete;
-    }
-    s.head_begin = s.line_begin = s.pos = i;
-  }
-
-  for (;;) {
-    const void* lf = std::memchr(p + s.pos, '\n', n - s.pos);
-    if (lf == nullptr) {
-      // The line is not complete yet: apply the limits to what is known of it.
-      if (s.lines == 0) {
-        size_t len = n - s.line_begin;
-        if (len > 0 && p[n - 1] == '\r') --len;
-        if (len > r.max_start_line) return too_long();
-      }
-      if (n > r.max_head) return too_big();
-      s.pos = n;
-      return ParseStatus::Incomplete;
-    }
-    size_t e = size_t(static_cast<const char*>(lf) - p);
-    if (e == s.line_begin || p[e - 1] != '\r')
-      return fail(err, r.bad_status,
-                  s.lines == 0 ? std::string(r.start_line) + " ends with a bare LF"
-                               : std::string("header line ends with a bare LF"));
-    size_t len = e - 1 - s.line_begin;
-    if (s.lines == 0 && len > r.max_start_line) return too_long();
-    if (e + 1 > r.max_head) return too_big();
-    if (len == 0) {
-      head_end = e + 1;
-      return ParseStatus::Done;
-    }
-    if (++s.lines > r.max_headers + 1)
-      return fail(err, r.head_status,
-                  "too many headers (max " + std::to_string(r.max_headers) + ")");
-    s.line_begin = s.pos = e + 1;
-  }
-}
-
-// ---- step 2: the header fields ---------------------------------------------------------
-
-// What the framing and connection decisions need from the fields.
-struct FieldInfo {
-  bool has_cl = false;
-  uint64_t cl = 0;
-  bool has_te = false;
-  bool te_invalid = false;
-  bool te_chunked_seen = false;
-  bool te_chunked_not_last = false;  // chunked followed by another coding (or itself)
-  bool te_last_chunked = false;
-  std::string_view te_unknown;  // first coding other than chunked
-  int host_count = 0;
-  bool conn_close = false;
-  bool conn_keep_alive = false;
-  bool expect_continue = false;
-};
-
-bool parse_content_length(std::string_view v, uint64_t& out) {
-  if (v.empty() || v.size() > 19) return false;  // 19 digits always fit in 64 bits
-  uint64_t x = 0;
-  for (char c : v) {
-    if (!is_digit(c)) return false;
-    x = x * 10 + uint64_t(c - '0');
-  }
-  out = x;
-  return true;
-}
-
-void parse_transfer_encoding(std::string_view v, FieldInfo& f) {
-  f.has_te = true;
-  size_t pos = 0;
-  for (;;) {
-    size_t comma = v.find(',', pos);
-    std::string_view coding = trim_ows(
-        v.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
-    if (coding.empty() || !all_of(coding, kTchar)) {
-      f.te_invalid = true;  // empty list element, parameters, quotes, spaces inside
-    } else if (coding.size() == 7 && iequals(coding, "chunked")) {
-      if (f.te_chunked_seen) f.te_chunked_not_last = true;
-      f.te_chunked_seen = true;
-      f.te_last_chunked = true;
-    } else {
-      if (f.te_chunked_seen) f.te_chunked_not_last = true;
-      f.te_last_chunked = false;
-      if (f.te_unknown.empty()) f.te_unknown = coding;
-    }
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
-}
-
-void parse_connection(std::string_view v, FieldInfo& f) {
-  size_t pos = 0;
-  for (;;) {
-    size_t comma = v.find(',', pos);
-    std::string_view tok = trim_ows(
-        v.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
-    if (tok.size() == 5 && iequals(tok, "close")) f.conn_close = true;
-    if (tok.size() == 10 && iequals(tok, "keep-alive")) f.conn_keep_alive = true;
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
-}
-
-// Parses the field lines of `head` from `pos` (just after the start line) to the empty line,
-// appending them to `out`. Field-specific checks common to requests and responses are done
-// here; the caller decides what the collected FieldInfo means for its message.
-bool parse_fields(std::string_view head, size_t pos, Headers& out, FieldInfo& f, ParseError& err,
-                  int bad, bool request) {
-  const char* p = head.data();
-  std::string_view prev_name;
-  for (;;) {
-    // Step 1 guaranteed: every line ends with CRLF and the head ends with an empty line.
-    const char* lf = static_cast<const char*>(std::memchr(p + pos, '\n', head.size() - pos));
-    size_t e = size_t(lf - p) - 1;  // the CR
-    std::string_view line(p + pos, e - pos);
-    pos = e + 2;
-    if (line.empty()) return true;
-
-    if (is_ows(line[0])) {
-      if (prev_name.empty()) {
-        fail(err, bad, "whitespace before the first header line");
-      } else {
-        fail(err, bad, "obsolete line folding in header " + quote(prev_name));
-      }
-      return false;
-    }
-    size_t i = 0;
-    while (i < line.size() && is(line[i], kTchar)) ++i;
-    if (i == line.size()) {
-      fail(err, bad, "header line without a colon: " + quote(line));
-      return false;
-    }
-    if (line[i] != ':') {
-      std::string_view name = line.substr(0, i);
-      if (is_ows(line[i])) {
-        fail(err, bad, "whitespace before the colon in header " + quote(name));
-      } else {
-        fail(err, bad,
-             "invalid character " + describe_byte(line[i]) + " in header name " +
-                 quote(line.substr(0, line.find(':'))));
-      }
-      return false;
-    }
-    if (i == 0) {
-      fail(err, bad, "empty header name");
-      return false;
-    }
-    std::string_view name = line.substr(0, i);
-    std::string_view value = trim_ows(line.substr(i + 1));
-    for (char c : value) {
-      if (!is(c, kValue)) {
-        fail(err, bad,
-             (c == '\r' ? std::string("bare CR") : "control character " + describe_byte(c)) +
-                 " in header " + quote(name));
-        return false;
-      }
-    }
-    out.list().push_back(Header{std::string(name), std::string(value)});
-    prev_name = name;
-
-    switch (name.size()) {
-      case 14:
-        if (iequals(name, "Content-Length")) {
-          if (f.has_cl) {
-            fail(err, bad, "duplicate Content-Length");
-            return false;
-          }
-          f.has_cl = true;
-          if (value.empty()) {
-            fail(err, bad, "empty Content-Length");
-            return false;
-          }
-          if (!parse_content_length(value, f.cl)) {
-            bool digits = true;
-            for (char c : value) digits = digits && is_digit(c);
-            fail(err, bad,
-                 digits ? "Content-Length out of range" : "invalid Content-Length " + quote(value));
-            return false;
-          }
-        }
-        break;
-      case 17:
-        if (iequals(name, "Transfer-Encoding")) parse_transfer_encoding(value, f);
-        break;
-      case 4:
-        if (request && iequals(name, "Host")) {
-          if (++f.host_count > 1) {
-            fail(err, bad, "duplicate Host");
-            return false;
-          }
-          if (!all_of(value, kHost)) {
-            fail(err, bad, "invalid Host " + quote(value));
-            return false;
-          }
-        }
-        break;
-      case 10:
-        if (iequals(name, "Connection")) parse_connection(value, f);
-        break;
-      case 6:
-        if (request && iequals(name, "Expect") && iequals(value, "100-continue"))
-          f.expect_continue = true;
-        break;
-      default:
-        break;
-    }
-  }
-}
-
-// Transfer-Encoding rules shared by both directions: only "chunked", once, last.
-bool check_transfer_encoding(const FieldInfo& f, ParseError& err, int bad, int unknown_status) {
-  if (f.te_invalid) {
-    fail(err, bad, "invalid Transfer-Encoding");
-    return false;
-  }
-  if (f.te_chunked_not_last) {
-    fail(err, bad, "chunked is not the final transfer coding");
-    return false;
-  }
-  if (!f.te_unknown.empty()) {
-    fail(err, unknown_status, "unsupported transfer coding " + quote(f.te_unknown));
-    return false;
-  }
-  return true;  // exactly one "chunked"
-}
-
-// "HTTP/1.1" -> 11, "HTTP/2.0" -> 20; -1 when not HTTP-version syntax.
-int parse_version(std::string_view v) {
-  if (v.size() != 8 || v.substr(0, 5) != "HTTP/" || !is_digit(v[5]) || v[6] != '.' ||
-      !is_digit(v[7]))
-    return -1;
-  return (v[5] - '0') * 10 + (v[7] - '0');
-}
-
-bool parse_target(std::string_view method, std::string_view target, Request& out, ParseError& err) {
+bool parse_target(std::string_view method, std::string_view target, TargetParts& out,
+                  ParseError& err) {
   std::string_view rest;  // path [ "?" query ]
   if (target[0] == '/') {
     rest = target;
@@ -383,18 +129,16 @@ bool parse_target(std::string_view method, std::string_view target, Request& out
       fail(err, 400, "asterisk-form request-target is only allowed with OPTIONS");
       return false;
     }
-    out.path.assign("*");
-    out.query.clear();
-    out.has_query = false;
+    out.path = target;
     return true;
   } else {
     // absolute-form: scheme "://" authority path-abempty [ "?" query ]
     size_t i = 0;
-    while (i < target.size() &&
-           ((target[i] >= 'a' && target[i] <= 'z') || (target[i] >= 'A' && target[i] <= 'Z') ||
-            (i > 0 &&
-             (is_digit(target[i]) || target[i] == '+' || target[i] == '-' || target[i] == '.'))))
-      ++i;
+    auto scheme_char = [&](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (i > 0 && (is_digit(c) || c == '+' || c == '-' || c == '.'));
+    };
+    while (i < target.size() && scheme_char(target[i])) ++i;
     if (i == 0 || target.substr(i, 3) != "://") {
       if (method == "CONNECT") {
         fail(err, 400, "authority-form request-target (CONNECT) is not supported");
@@ -426,19 +170,368 @@ bool parse_target(std::string_view method, std::string_view target, Request& out
     rest = end == std::string_view::npos ? std::string_view() : after.substr(end);
   }
   size_t q = rest.find('?');
-  std::string_view path = rest.substr(0, q);
-  if (path.empty()) {
-    out.path.assign("/");
-  } else {
-    out.path.assign(path);
-  }
+  out.path = rest.substr(0, q);
+  if (out.path.empty()) out.path = "/";
   out.has_query = q != std::string_view::npos;
-  if (out.has_query) {
-    out.query.assign(rest.substr(q + 1));
-  } else {
-    out.query.clear();
+  if (out.has_query) out.query = rest.substr(q + 1);
+  return true;
+}
+
+// ---- line syntax, resumable ------------------------------------------------------------
+// A checker gets the line so far (`complete`: the whole line, without its CRLF) and resumes
+// where it stopped (LineCheck). More: nothing wrong yet, the line goes on.
+
+enum class Check : uint8_t { Ok, More, Error };
+
+Check error(ParseError& e, int status, std::string message) {
+  fail(e, status, std::move(message));
+  return Check::Error;
+}
+
+// request-line = method SP request-target SP HTTP-version
+Check check_request_line(std::string_view l, bool complete, LineCheck& s, ParseError& err) {
+  auto bare_cr = [&] { return error(err, 400, "bare CR in the request line"); };
+  size_t i = s.checked;
+  const size_t n = l.size();
+  if (s.mark == 0) {  // method
+    while (i < n && is(l[i], kTchar)) ++i;
+    if (i == n) {
+      s.checked = i;
+      return complete ? error(err, 400, "request line has no request-target") : Check::More;
+    }
+    if (l[i] == '\r') return bare_cr();
+    if (i == 0)
+      return error(
+          err, 400,
+          "invalid character " + describe_byte(l[0]) + " at the start of the request line");
+    if (l[i] != ' ')
+      return error(err, 400, "invalid character " + describe_byte(l[i]) + " in method");
+    s.mark = i++;
+  }
+  if (s.mark2 == 0) {  // request-target
+    while (i < n && is(l[i], kTarget)) ++i;
+    if (i == n) {
+      s.checked = i;
+      if (!complete) return Check::More;
+      return error(err, 400,
+                   i == s.mark + 1 ? "request line has no request-target"
+                                   : "request line has no HTTP version");
+    }
+    if (l[i] == '\r') return bare_cr();
+    if (l[i] == ' ' && i == s.mark + 1)
+      return error(err, 400, "more than one space after the method");
+    if (l[i] != ' ')
+      return error(err, 400, "invalid character " + describe_byte(l[i]) + " in request-target");
+    TargetParts parts;
+    if (!parse_target(l.substr(0, s.mark), l.substr(s.mark + 1, i - s.mark - 1), parts, err))
+      return Check::Error;
+    s.mark2 = i++;
+  }
+  // HTTP-version = "HTTP/" DIGIT "." DIGIT, checked byte by byte
+  static constexpr std::string_view kPattern = "HTTP/#.#";
+  const size_t v0 = s.mark2 + 1;
+  for (; i < n && i - v0 < kPattern.size(); ++i) {
+    char want = kPattern[i - v0];
+    if (want == '#' ? !is_digit(l[i]) : l[i] != want) {
+      if (l[i] == '\r') return bare_cr();
+      return error(err, 400, "invalid HTTP version " + quote(l.substr(v0, i - v0 + 1)));
+    }
+  }
+  s.checked = i;
+  if (i - v0 < kPattern.size())
+    return complete ? error(err, 400, "invalid HTTP version " + quote(l.substr(v0))) : Check::More;
+  int v = (l[v0 + 5] - '0') * 10 + (l[v0 + 7] - '0');
+  if (v != 10 && v != 11)
+    return error(err, 505, "unsupported HTTP version " + quote(l.substr(v0, kPattern.size())));
+  if (n > i) {
+    if (l[i] == '\r') return bare_cr();
+    return error(err, 400, "invalid HTTP version " + quote(l.substr(v0, i - v0 + 1)));
+  }
+  return complete ? Check::Ok : Check::More;
+}
+
+// field-line = field-name ":" OWS field-value OWS; `prev` is the line before (for obs-fold).
+Check check_field_line(std::string_view l, bool complete, LineCheck& s, std::string_view prev,
+                       bool first, ParseError& err, int bad) {
+  size_t i = s.checked;
+  const size_t n = l.size();
+  if (i == 0 && n > 0 && is_ows(l[0])) {
+    if (first) return error(err, bad, "whitespace before the first header line");
+    return error(err, bad,
+                 "obsolete line folding in header " + quote(prev.substr(0, prev.find(':'))));
+  }
+  if (s.mark == 0) {  // field-name
+    while (i < n && is(l[i], kTchar)) ++i;
+    if (i == n) {
+      s.checked = i;
+      return complete ? error(err, bad, "header line without a colon: " + quote(l)) : Check::More;
+    }
+    if (l[i] != ':') {
+      if (l[i] == '\r') return error(err, bad, "bare CR in the header section");
+      if (is_ows(l[i]))
+        return error(err, bad, "whitespace before the colon in header " + quote(l.substr(0, i)));
+      return error(err, bad,
+                   "invalid character " + describe_byte(l[i]) + " in header name" +
+                       (i > 0 ? " after " + quote(l.substr(0, i)) : std::string()));
+    }
+    if (i == 0) return error(err, bad, "empty header name");
+    s.mark = i++;
+  }
+  for (; i < n; ++i) {
+    if (!is(l[i], kValue)) {
+      std::string what = l[i] == '\r' ? "bare CR" : "control character " + describe_byte(l[i]);
+      return error(err, bad, what + " in header " + quote(l.substr(0, s.mark)));
+    }
+  }
+  s.checked = i;
+  return complete ? Check::Ok : Check::More;
+}
+
+struct StatusLine {
+  int version = 11;
+  int status = 0;
+  std::string_view reason;
+};
+
+// status-line = HTTP-version SP status-code SP [ reason-phrase ]; a missing SP after the code
+// when there is no reason is tolerated (common, and unambiguous). Checked once complete.
+bool parse_status_line(std::string_view line, StatusLine& out, ParseError& err) {
+  static constexpr std::string_view kPattern = "HTTP/#.#";
+  bool syntax = line.size() >= 12 && line[8] == ' ';
+  for (size_t i = 0; syntax && i < kPattern.size(); ++i)
+    syntax = kPattern[i] == '#' ? is_digit(line[i]) : line[i] == kPattern[i];
+  if (!syntax) {
+    fail(err, 502, "invalid status line " + quote(line));
+    return false;
+  }
+  out.version = (line[5] - '0') * 10 + (line[7] - '0');
+  if (out.version != 10 && out.version != 11) {
+    fail(err, 502, "unsupported HTTP version " + quote(line.substr(0, 8)));
+    return false;
+  }
+  if (!is_digit(line[9]) || !is_digit(line[10]) || !is_digit(line[11]) ||
+      (line.size() > 12 && line[12] != ' ')) {
+    fail(err, 502, "invalid status code in " + quote(line));
+    return false;
+  }
+  out.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  if (out.status < 100 || out.status > 599) {
+    fail(err, 502, "invalid status code " + std::to_string(out.status));
+    return false;
+  }
+  out.reason = line.size() > 12 ? line.substr(13) : std::string_view();
+  for (char c : out.reason) {
+    if (!is(c, kValue)) {
+      fail(err, 502, "control character " + describe_byte(c) + " in reason phrase");
+      return false;
+    }
   }
   return true;
+}
+
+// ---- what fields mean, applied when a field line is complete ---------------------------
+
+// Calls fn(element) for each comma-separated element, OWS trimmed (empty ones included).
+template <class Fn>
+void for_each_element(std::string_view v, Fn&& fn) {
+  size_t pos = 0;
+  for (;;) {
+    size_t comma = v.find(',', pos);
+    fn(trim_ows(v.substr(pos, comma == std::string_view::npos ? comma : comma - pos)));
+    if (comma == std::string_view::npos) return;
+    pos = comma + 1;
+  }
+}
+
+// `base` is where the buffer starts, to remember positions across calls.
+bool apply_field(std::string_view line, size_t colon, const char* base, HeadScan& s,
+                 ParseError& err, int bad, bool request) {
+  std::string_view name = line.substr(0, colon);
+  std::string_view value = trim_ows(line.substr(colon + 1));
+  switch (name.size()) {
+    case 14:
+      if (!iequals(name, "Content-Length")) break;
+      if (s.has_cl) return fail(err, bad, "duplicate Content-Length"), false;
+      s.has_cl = true;
+      if (value.empty()) return fail(err, bad, "empty Content-Length"), false;
+      if (!all_of(value, kDigit))
+        return fail(err, bad, "invalid Content-Length " + quote(value)), false;
+      if (value.size() > 19) return fail(err, bad, "Content-Length out of range"), false;
+      s.content_length = 0;  // 19 digits always fit in 64 bits
+      for (char c : value) s.content_length = s.content_length * 10 + uint64_t(c - '0');
+      if (s.has_te) return fail(err, bad, "both Content-Length and Transfer-Encoding"), false;
+      break;
+    case 17:
+      if (!iequals(name, "Transfer-Encoding")) break;
+      if (s.has_cl) return fail(err, bad, "both Content-Length and Transfer-Encoding"), false;
+      s.has_te = true;
+      for_each_element(value, [&](std::string_view coding) {
+        if (coding.empty() || !all_of(coding, kTchar)) {
+          s.te_invalid = true;  // empty list element, parameters, quotes, spaces inside
+          return;
+        }
+        if (s.te_chunked) s.te_chunked_not_last = true;
+        if (coding.size() == 7 && iequals(coding, "chunked")) {
+          s.te_chunked = true;
+        } else if (s.te_unknown_len == 0) {
+          s.te_unknown_pos = size_t(coding.data() - base);
+          s.te_unknown_len = coding.size();
+        }
+      });
+      break;
+    case 4:
+      if (!request || !iequals(name, "Host")) break;
+      if (++s.host_count > 1) return fail(err, bad, "duplicate Host"), false;
+      if (!all_of(value, kHost)) return fail(err, bad, "invalid Host " + quote(value)), false;
+      break;
+    case 10:
+      if (!iequals(name, "Connection")) break;
+      for_each_element(value, [&](std::string_view tok) {
+        if (tok.size() == 5 && iequals(tok, "close")) s.conn_close = true;
+        if (tok.size() == 10 && iequals(tok, "keep-alive")) s.conn_keep_alive = true;
+      });
+      break;
+    case 6:
+      if (request && iequals(name, "Expect") && iequals(value, "100-continue"))
+        s.expect_continue = true;
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+// Transfer-Encoding once the head is complete: only "chunked", once, last.
+bool check_transfer_encoding(const HeadScan& s, const char* base, ParseError& err, int bad,
+                             int unknown_status) {
+  if (s.te_invalid) return fail(err, bad, "invalid Transfer-Encoding"), false;
+  if (s.te_chunked_not_last)
+    return fail(err, bad, "chunked is not the final transfer coding"), false;
+  if (s.te_unknown_len != 0)
+    return fail(err, unknown_status,
+                "unsupported transfer coding " +
+                    quote(std::string_view(base + s.te_unknown_pos, s.te_unknown_len))),
+           false;
+  return true;  // exactly one "chunked"
+}
+
+// ---- the scan ----------------------------------------------------------------------------
+
+struct ScanRules {
+  size_t max_start_line;
+  size_t max_head;
+  size_t max_headers;
+  int start_line_status;  // 414 for requests
+  int head_status;        // 431 for requests
+  int bad;                // 400 for requests
+  bool request;
+};
+
+ParseStatus scan_head(std::string_view d, HeadScan& s, const ScanRules& r, ParseError& err,
+                      size_t& head_end) {
+  const char* p = d.data();
+  const size_t n = d.size();
+  if (s.pos > n) s = {};  // not a continuation of the previous call: start over
+  const char* start_line = r.request ? "request line" : "status line";
+  auto too_big = [&] {
+    return fail(err, r.head_status,
+                "header section too large (max " + std::to_string(r.max_head) + " bytes)");
+  };
+  // The scan never looks past the head window.
+  const size_t head_cap = r.max_head;
+  const size_t window = std::min(n, head_cap);
+
+  if (s.head_begin == SIZE_MAX) {
+    // RFC 9112 §2.2: empty lines (CRLF) before the start line are ignored.
+    size_t i = s.pos;
+    while (i < window) {
+      if (p[i] == '\n') return fail(err, r.bad, "bare LF before the " + std::string(start_line));
+      if (p[i] != '\r') break;
+      if (i + 1 == window) break;
+      if (p[i + 1] != '\n')
+        return fail(err, r.bad, "bare CR before the " + std::string(start_line));
+      i += 2;
+    }
+    if (i == window || p[i] == '\r') {
+      if (n >= head_cap) return too_big();
+      s.pos = i;
+      return ParseStatus::Incomplete;
+    }
+    s.head_begin = s.line_begin = s.pos = i;
+  }
+
+  for (;;) {
+    const bool first = s.lines == 0;
+    const size_t b = s.line_begin;
+    const size_t line_cap = first ? b + r.max_start_line + 2 : SIZE_MAX;  // content + CRLF
+    const size_t cap = std::min(head_cap, line_cap);
+    const size_t end = std::min(n, cap);
+    const void* lf = std::memchr(p + s.pos, '\n', end - s.pos);
+    std::string_view prev(p + s.prev_begin, b - s.prev_begin);
+    auto check = [&](std::string_view content, bool complete) {
+      if (!first)
+        return check_field_line(content, complete, s.line, prev, s.lines == 1, err, r.bad);
+      if (r.request) return check_request_line(content, complete, s.line, err);
+      return complete ? Check::Ok : Check::More;  // status line: checked once complete
+    };
+
+    if (lf == nullptr) {
+      // The line goes on: check what there is of it (a final CR may start its CRLF).
+      size_t len = end - b;
+      if (len > 0 && p[end - 1] == '\r') --len;
+      if (check(std::string_view(p + b, len), false) == Check::Error) return ParseStatus::Error;
+      if (n >= cap) {
+        if (cap == line_cap)
+          return fail(err, r.start_line_status,
+                      std::string(start_line) + " too long (max " +
+                          std::to_string(r.max_start_line) + " bytes)");
+        return too_big();
+      }
+      s.pos = n;
+      return ParseStatus::Incomplete;
+    }
+
+    const size_t e = size_t(static_cast<const char*>(lf) - p);
+    const bool crlf = e > b && p[e - 1] == '\r';
+    std::string_view line(p + b, e - b - (crlf ? 1 : 0));
+    if (!crlf) {
+      if (check(line, false) == Check::Error) return ParseStatus::Error;
+      return fail(err, r.bad,
+                  first ? std::string(start_line) + " ends with a bare LF"
+                        : std::string("header line ends with a bare LF"));
+    }
+    if (line.empty()) {  // never the start line: leading empty lines were skipped
+      head_end = e + 1;
+      return ParseStatus::Done;
+    }
+    if (check(line, true) == Check::Error) return ParseStatus::Error;
+    if (!first && !apply_field(line, s.line.mark, p, s, err, r.bad, r.request))
+      return ParseStatus::Error;
+    if (++s.lines > r.max_headers + 1)
+      return fail(err, r.head_status,
+                  "too many headers (max " + std::to_string(r.max_headers) + ")");
+    s.prev_begin = b;
+    s.line_begin = s.pos = e + 1;
+    s.line = {};
+  }
+}
+
+// Copies the field lines of a complete, checked head (from `pos`, just after the start line)
+// into `out`.
+void copy_fields(std::string_view head, size_t pos, size_t count, Headers& out) {
+  out.clear();
+  out.list().reserve(count);
+  const char* p = head.data();
+  for (;;) {
+    const char* lf = static_cast<const char*>(std::memchr(p + pos, '\n', head.size() - pos));
+    size_t e = size_t(lf - p) - 1;  // the CR
+    if (e == pos) return;           // the empty line
+    std::string_view line(p + pos, e - pos);
+    pos = e + 2;
+    size_t colon = line.find(':');
+    std::string_view value = trim_ows(line.substr(colon + 1));
+    out.list().push_back(Header{std::string(line.substr(0, colon)), std::string(value)});
+  }
 }
 
 }  // namespace
@@ -446,81 +539,53 @@ bool parse_target(std::string_view method, std::string_view target, Request& out
 // ---- RequestParser ---------------------------------------------------------------------
 
 ParseStatus RequestParser::parse(std::string_view data, Request& out, size_t& consumed) {
-  static constexpr const char* kRequestLine = "request line";
-  ScanRules rules{limits_.max_request_line,
-                  limits_.max_header_bytes,
-                  limits_.max_header_count,
-                  414,
-                  431,
-                  400,
-                  kRequestLine};
+  const ScanRules rules{limits_.max_request_line,
+                        limits_.max_header_bytes,
+                        limits_.max_header_count,
+                        414,
+                        431,
+                        400,
+                        true};
   size_t head_end = 0;
   ParseStatus st = scan_head(data, scan_, rules, error_, head_end);
   if (st == ParseStatus::Incomplete) return st;
-  size_t begin = scan_.head_begin;
-  size_t lines = scan_.lines;
+  const HeadScan s = scan_;
   scan_ = {};
   if (st == ParseStatus::Error) return st;
 
-  std::string_view head = data.substr(begin, head_end - begin);
-  const char* p = head.data();
-  size_t eol = size_t(static_cast<const char*>(std::memchr(p, '\n', head.size())) - p) - 1;
-  std::string_view line = head.substr(0, eol);
+  std::string_view head = data.substr(s.head_begin, head_end - s.head_begin);
+  std::string_view line = head.substr(0, head.find('\n') - 1);
+  LineCheck lc;
+  check_request_line(line, true, lc, error_);  // passed already: this time for its parts
+  std::string_view method = line.substr(0, lc.mark);
+  std::string_view target = line.substr(lc.mark + 1, lc.mark2 - lc.mark - 1);
+  const bool http11 = line[lc.mark2 + 8] == '1';
+  TargetParts parts;
+  parse_target(method, target, parts, error_);
 
-  // request-line = method SP request-target SP HTTP-version
-  size_t i = 0;
-  while (i < line.size() && is(line[i], kTchar)) ++i;
-  if (i == 0) return fail(error_, 400, "request line does not start with a method");
-  if (i == line.size() || line[i] != ' ')
-    return fail(error_, 400,
-                i == line.size() ? std::string("request line has no request-target")
-                                 : "invalid character " + describe_byte(line[i]) + " in method");
-  std::string_view method = line.substr(0, i);
-  size_t t = ++i;
-  while (i < line.size() && is(line[i], kTarget)) ++i;
-  if (i == t)
-    return fail(error_, 400,
-                i < line.size() && line[i] == ' ' ? "more than one space after the method"
-                                                  : "invalid character in request-target");
-  if (i == line.size()) return fail(error_, 400, "request line has no HTTP version");
-  if (line[i] != ' ')
-    return fail(error_, 400, "invalid character " + describe_byte(line[i]) + " in request-target");
-  std::string_view target = line.substr(t, i - t);
-  std::string_view version = line.substr(i + 1);
-  int v = parse_version(version);
-  if (v < 0) return fail(error_, 400, "invalid HTTP version " + quote(version));
-  if (v != 10 && v != 11) return fail(error_, 505, "unsupported HTTP version " + quote(version));
+  if (s.has_te) {
+    if (!http11) return fail(error_, 400, "Transfer-Encoding in an HTTP/1.0 request");
+    if (!check_transfer_encoding(s, data.data(), error_, 400, 501)) return ParseStatus::Error;
+  }
+  if (http11 && s.host_count == 0) return fail(error_, 400, "missing Host header");
+  if (s.has_cl && s.content_length > limits_.max_body_bytes)
+    return fail(error_, 413,
+                "Content-Length " + std::to_string(s.content_length) + " exceeds the limit of " +
+                    std::to_string(limits_.max_body_bytes) + " bytes");
 
   out.method.assign(method);
   out.target.assign(target);
-  out.version = v == 11 ? Version::Http11 : Version::Http10;
-  out.body.clear();
-  if (!parse_target(method, target, out, error_)) return ParseStatus::Error;
-
-  out.headers.clear();
-  out.headers.list().reserve(lines - 1);
-  FieldInfo f;
-  if (!parse_fields(head, eol + 2, out.headers, f, error_, 400, true)) return ParseStatus::Error;
-
-  if (f.has_te) {
-    if (f.has_cl) return fail(error_, 400, "both Content-Length and Transfer-Encoding");
-    if (out.version == Version::Http10)
-      return fail(error_, 400, "Transfer-Encoding in an HTTP/1.0 request");
-    if (!check_transfer_encoding(f, error_, 400, 501)) return ParseStatus::Error;
-  }
-  if (out.version == Version::Http11 && f.host_count == 0)
-    return fail(error_, 400, "missing Host header");
-  if (f.has_cl && f.cl > limits_.max_body_bytes)
-    return fail(error_, 413,
-                "Content-Length " + std::to_string(f.cl) + " exceeds the limit of " +
-                    std::to_string(limits_.max_body_bytes) + " bytes");
-
+  out.path.assign(parts.path);
+  out.query.assign(parts.query);
+  out.has_query = parts.has_query;
+  out.version = http11 ? Version::Http11 : Version::Http10;
+  copy_fields(head, line.size() + 2, s.lines - 1, out.headers);
   out.framing =
-      f.has_te ? BodyFraming::Chunked : (f.has_cl ? BodyFraming::ContentLength : BodyFraming::None);
-  out.content_length = f.has_cl ? f.cl : 0;
-  out.keep_alive =
-      out.version == Version::Http11 ? !f.conn_close : (f.conn_keep_alive && !f.conn_close);
-  out.expect_continue = f.expect_continue && out.version == Version::Http11;
+      s.has_te ? BodyFraming::Chunked : (s.has_cl ? BodyFraming::ContentLength : BodyFraming::None);
+  out.content_length = s.has_cl ? s.content_length : 0;
+  out.keep_alive = http11 ? !s.conn_close : (s.conn_keep_alive && !s.conn_close);
+  out.expect_continue = s.expect_continue && http11;
+  out.body.clear();
   consumed = head_end;
   return ParseStatus::Done;
 }
@@ -529,71 +594,44 @@ ParseStatus RequestParser::parse(std::string_view data, Request& out, size_t& co
 
 ParseStatus ResponseParser::parse(std::string_view data, std::string_view request_method,
                                   Response& out, size_t& consumed) {
-  static constexpr const char* kStatusLine = "status line";
-  ScanRules rules{limits_.max_request_line,
-                  limits_.max_header_bytes,
-                  limits_.max_header_count,
-                  502,
-                  502,
-                  502,
-                  kStatusLine};
+  const ScanRules rules{limits_.max_request_line,
+                        limits_.max_header_bytes,
+                        limits_.max_header_count,
+                        502,
+                        502,
+                        502,
+                        false};
   size_t head_end = 0;
   ParseStatus st = scan_head(data, scan_, rules, error_, head_end);
   if (st == ParseStatus::Incomplete) return st;
-  size_t begin = scan_.head_begin;
-  size_t lines = scan_.lines;
+  const HeadScan s = scan_;
   scan_ = {};
   if (st == ParseStatus::Error) return st;
 
-  std::string_view head = data.substr(begin, head_end - begin);
-  const char* p = head.data();
-  size_t eol = size_t(static_cast<const char*>(std::memchr(p, '\n', head.size())) - p) - 1;
-  std::string_view line = head.substr(0, eol);
-
-  // status-line = HTTP-version SP status-code SP [ reason-phrase ]; a missing SP after
-  // the code when there is no reason is tolerated (common, and unambiguous).
-  int v = parse_version(line.substr(0, 8));
-  if (v < 0 || line.size() < 12 || line[8] != ' ')
-    return fail(error_, 502, "invalid status line " + quote(line));
-  if (v != 10 && v != 11)
-    return fail(error_, 502, "unsupported HTTP version " + quote(line.substr(0, 8)));
-  if (!is_digit(line[9]) || !is_digit(line[10]) || !is_digit(line[11]) ||
-      (line.size() > 12 && line[12] != ' '))
-    return fail(error_, 502, "invalid status code in " + quote(line));
-  int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-  if (status < 100 || status > 599)
-    return fail(error_, 502, "invalid status code " + std::to_string(status));
-  std::string_view reason = line.size() > 12 ? line.substr(13) : std::string_view();
-  for (char c : reason)
-    if (!is(c, kValue))
-      return fail(error_, 502, "control character " + describe_byte(c) + " in reason phrase");
-
-  out.status = status;
-  out.reason.assign(reason);
-  out.version = v == 11 ? Version::Http11 : Version::Http10;
-  out.body.clear();
-  out.headers.clear();
-  out.headers.list().reserve(lines - 1);
-  FieldInfo f;
-  if (!parse_fields(head, eol + 2, out.headers, f, error_, 502, false)) return ParseStatus::Error;
-
-  if (f.has_te) {
-    if (f.has_cl) return fail(error_, 502, "both Content-Length and Transfer-Encoding");
-    if (out.version == Version::Http10)
-      return fail(error_, 502, "Transfer-Encoding in an HTTP/1.0 response");
-    if (!check_transfer_encoding(f, error_, 502, 502)) return ParseStatus::Error;
+  std::string_view head = data.substr(s.head_begin, head_end - s.head_begin);
+  std::string_view line = head.substr(0, head.find('\n') - 1);
+  StatusLine sl;
+  if (!parse_status_line(line, sl, error_)) return ParseStatus::Error;
+  const bool http11 = sl.version == 11;
+  if (s.has_te) {
+    if (!http11) return fail(error_, 502, "Transfer-Encoding in an HTTP/1.0 response");
+    if (!check_transfer_encoding(s, data.data(), error_, 502, 502)) return ParseStatus::Error;
   }
 
-  out.content_length = f.has_cl ? f.cl : 0;
-  out.keep_alive =
-      out.version == Version::Http11 ? !f.conn_close : (f.conn_keep_alive && !f.conn_close);
-  bool no_body = request_method == "HEAD" || status < 200 || status == 204 || status == 304 ||
-                 (request_method == "CONNECT" && status < 300);
+  out.status = sl.status;
+  out.reason.assign(sl.reason);
+  out.version = http11 ? Version::Http11 : Version::Http10;
+  copy_fields(head, line.size() + 2, s.lines - 1, out.headers);
+  out.content_length = s.has_cl ? s.content_length : 0;
+  out.keep_alive = http11 ? !s.conn_close : (s.conn_keep_alive && !s.conn_close);
+  out.body.clear();
+  bool no_body = request_method == "HEAD" || sl.status < 200 || sl.status == 204 ||
+                 sl.status == 304 || (request_method == "CONNECT" && sl.status < 300);
   if (no_body) {
     out.framing = BodyFraming::None;
-  } else if (f.has_te) {
+  } else if (s.has_te) {
     out.framing = BodyFraming::Chunked;
-  } else if (f.has_cl) {
+  } else if (s.has_cl) {
     out.framing = BodyFraming::ContentLength;
   } else {
     out.framing = BodyFraming::UntilClose;

@@ -22,13 +22,33 @@ struct ParseError {
 };
 
 namespace detail {
-// Progress of the search for the end of a head, kept between calls so that feeding a head in
-// many small pieces stays linear (parser.cc). Reset after Done and Error.
+// Parser state kept between calls, so that a head fed in small pieces costs linear time and
+// errors show up as soon as the offending byte arrives (parser.cc). Reset after Done/Error.
+struct LineCheck {
+  size_t checked = 0;  // bytes of the current line already checked
+  size_t mark = 0;     // request line: end of the method; field line: the colon (0: not yet)
+  size_t mark2 = 0;    // request line: end of the request-target (0: not yet)
+};
 struct HeadScan {
-  size_t pos = 0;                // bytes of the buffer already looked at
+  size_t pos = 0;                // bytes of the buffer already searched for LF
   size_t line_begin = 0;         // start of the line being scanned
+  size_t prev_begin = 0;         // start of the previous line (names it in errors)
   size_t head_begin = SIZE_MAX;  // start of the start line (after skipped empty lines)
   size_t lines = 0;              // complete lines so far, start line included
+  LineCheck line;
+  // What the complete field lines said so far.
+  uint64_t content_length = 0;
+  size_t te_unknown_pos = 0;  // first transfer coding other than chunked (offset, length)
+  size_t te_unknown_len = 0;
+  uint32_t host_count = 0;
+  bool has_cl = false;
+  bool has_te = false;
+  bool te_invalid = false;
+  bool te_chunked = false;
+  bool te_chunked_not_last = false;
+  bool conn_close = false;
+  bool conn_keep_alive = false;
+  bool expect_continue = false;
 };
 }  // namespace detail
 
