@@ -311,7 +311,8 @@ void load_functions(LoadContext& c, const Val& v, std::vector<FunctionRef>& out)
       ok = to_json(c.r, e.value, opts[e.name], 1, budget) && ok;
     }
     if (!ok) continue;
-    f.options_json = opts.dump();
+    // Invalid UTF-8 in the YAML text becomes U+FFFD rather than an exception.
+    f.options_json = opts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out.push_back(std::move(f));
   }
 }

@@ -1,7 +1,10 @@
 #include "config/loader.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "config/reader.h"
 #include "config/sections.h"
@@ -18,6 +21,63 @@ const std::vector<std::string> kTopKeys = {
     "listeners",   "origins",     "behaviors", "custom_error_responses",
     "secrets",     "access_log",  "admin",     "limits",
     "development", "server_name", "web_acl"};
+
+// Records where a document starts; builds nothing.
+class DocumentStart : public YAML::EventHandler {
+ public:
+  YAML::Mark mark = YAML::Mark::null_mark();
+  void OnDocumentStart(const YAML::Mark& m) override { note(m); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    note(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& m) {
+    if (mark.is_null()) mark = m;
+  }
+};
+
+// Parses the one document of the config. yaml-cpp 0.7's LoadAll never returns on a stray
+// token after a flow collection (`[a], b`: upstream issue #1040, fixed in 0.8), so documents
+// are counted here with a cap, and a parser that stops advancing is a syntax error.
+bool parse_document(Reader& r, const std::string& text, YAML::Node& doc) {
+  try {
+    doc = YAML::Load(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStart starts[3];
+    int n = 0;
+    while (n < 3 && parser.HandleNextDocument(starts[n])) ++n;
+    if (n < 2) return true;
+    const YAML::Mark& m = starts[1].mark;
+    Pos at = m.is_null() ? Pos{1, 1} : Pos{m.line + 1, m.column + 1};
+    if (n == 3 && !starts[2].mark.is_null() && starts[2].mark.pos == m.pos) {
+      r.error(at, "", "YAML syntax error: unexpected content after the end of the document");
+      return false;
+    }
+    r.error(at, "", "a config file holds one YAML document; another one starts here");
+    return true;
+  } catch (const YAML::ParserException& e) {
+    r.error(Pos{e.mark.line + 1, e.mark.column + 1}, "", "YAML syntax error: " + e.msg);
+  } catch (const std::exception& e) {
+    r.error(Pos{1, 1}, "", std::string("YAML syntax error: ") + e.what());
+  }
+  return false;
+}
 
 void load_document(LoadContext& c, const YAML::Node& doc) {
   Reader& r = c.r;
@@ -83,24 +143,11 @@ LoadResult load_text(const std::string& text, const std::string& file) {
   Reader r(file, result.errors);
   std::string base_dir = fs::path(file).parent_path().string();
   if (base_dir.empty()) base_dir = ".";
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text);
-  } catch (const YAML::ParserException& e) {
-    r.error(Pos{e.mark.line + 1, e.mark.column + 1}, "", "YAML syntax error: " + e.msg);
-    return result;
-  } catch (const std::exception& e) {
-    r.error(Pos{1, 1}, "", std::string("YAML syntax error: ") + e.what());
-    return result;
-  }
-  if (docs.size() > 1) {
-    Pos p = pos_of(docs[1]);
-    r.error(p.line ? p : Pos{1, 1}, "",
-            "a config file holds one YAML document, found " + std::to_string(docs.size()));
-  }
+  YAML::Node doc;
+  if (!parse_document(r, text, doc)) return result;
   try {
     LoadContext c{r, result.errors, base_dir, *snap};
-    load_document(c, docs.empty() ? YAML::Node() : docs[0]);
+    load_document(c, doc);
   } catch (const std::exception& e) {
     // A yaml-cpp accessor misused on an odd tree: report it rather than crash a reload.
     r.error(Pos{1, 1}, "", std::string("internal error while reading the config: ") + e.what());

@@ -457,9 +457,9 @@ std::optional<std::string> read_small_file(const std::string& path, size_t max_b
     return std::nullopt;
   }
   std::string data;
-  data.resize(max_bytes + 1);
-  in.read(data.data(), std::streamsize(data.size()));
-  data.resize(size_t(in.gcount()));
+  char chunk[16384];
+  while (data.size() <= max_bytes && in.read(chunk, sizeof chunk).gcount() > 0)
+    data.append(chunk, size_t(in.gcount()));
   if (in.bad()) {
     why = "read error";
     return std::nullopt;
