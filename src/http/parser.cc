@@ -74,6 +74,48 @@ std::string_view trim_ows(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+// Eight bytes at a time for the long runs (targets, values): a word is skipped when it
+// holds no byte that needs a closer look, the byte loop decides otherwise.
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHigh = 0x8080808080808080ull;
+inline uint64_t load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline bool any_less(uint64_t x, uint8_t n) { return ((x - kOnes * n) & ~x & kHigh) != 0; }
+inline bool any_more(uint64_t x, uint8_t n) { return (((x + kOnes * (127 - n)) | x) & kHigh) != 0; }
+inline bool any_equal(uint64_t x, uint8_t c) {
+  uint64_t y = x ^ (kOnes * c);
+  return ((y - kOnes) & ~y & kHigh) != 0;
+}
+// Skips bytes in 0x21..0x7e (request-target).
+inline size_t skip_target(std::string_view l, size_t i) {
+  for (;;) {
+    while (i + 8 <= l.size()) {
+      uint64_t x = load8(l.data() + i);
+      if (any_less(x, 0x21) || any_more(x, 0x7e)) break;
+      i += 8;
+    }
+    size_t stop = std::min(i + 8, l.size());
+    while (i < stop && is(l[i], kTarget)) ++i;
+    if (i < stop || i == l.size()) return i;
+  }
+}
+// Skips field-value bytes (HTAB, SP, VCHAR, obs-text).
+inline size_t skip_value(std::string_view l, size_t i) {
+  for (;;) {
+    while (i + 8 <= l.size()) {
+      uint64_t x = load8(l.data() + i);
+      if (any_less(x, 0x20) || any_equal(x, 0x7f)) break;
+      i += 8;
+    }
+    size_t stop = std::min(i + 8, l.size());
+    while (i < stop && is(l[i], kValue)) ++i;
+    if (i < stop || i == l.size()) return i;
+  }
+}
+
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 // Untrusted bytes quoted in an error message: printable ASCII as is, the rest as \xHH,
@@ -209,7 +251,7 @@ Check check_request_line(std::string_view l, bool complete, LineCheck& s, ParseE
     s.mark = i++;
   }
   if (s.mark2 == 0) {  // request-target
-    while (i < n && is(l[i], kTarget)) ++i;
+    i = skip_target(l, i);
     if (i == n) {
       s.checked = i;
       if (!complete) return Check::More;
@@ -277,11 +319,10 @@ Check check_field_line(std::string_view l, bool complete, LineCheck& s, std::str
     if (i == 0) return error(err, bad, "empty header name");
     s.mark = i++;
   }
-  for (; i < n; ++i) {
-    if (!is(l[i], kValue)) {
-      std::string what = l[i] == '\r' ? "bare CR" : "control character " + describe_byte(l[i]);
-      return error(err, bad, what + " in header " + quote(l.substr(0, s.mark)));
-    }
+  i = skip_value(l, i);
+  if (i < n) {
+    std::string what = l[i] == '\r' ? "bare CR" : "control character " + describe_byte(l[i]);
+    return error(err, bad, what + " in header " + quote(l.substr(0, s.mark)));
   }
   s.checked = i;
   return complete ? Check::Ok : Check::More;
@@ -343,14 +384,21 @@ void for_each_element(std::string_view v, Fn&& fn) {
   }
 }
 
+// `name` (a checked token) equals `lower` (lowercase) ignoring case: for token characters,
+// setting bit 0x20 lowercases a letter and changes nothing else that could match.
+inline bool name_is(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if ((name[i] | 0x20) != lower[i]) return false;
+  return true;
+}
+
 // `base` is where the buffer starts, to remember positions across calls.
-bool apply_field(std::string_view line, size_t colon, const char* base, HeadScan& s,
+bool apply_field(std::string_view name, std::string_view value, const char* base, HeadScan& s,
                  ParseError& err, int bad, bool request) {
-  std::string_view name = line.substr(0, colon);
-  std::string_view value = trim_ows(line.substr(colon + 1));
   switch (name.size()) {
     case 14:
-      if (!iequals(name, "Content-Length")) break;
+      if (!name_is(name, "content-length")) break;
       if (s.has_cl) return fail(err, bad, "duplicate Content-Length"), false;
       s.has_cl = true;
       if (value.empty()) return fail(err, bad, "empty Content-Length"), false;
@@ -362,7 +410,7 @@ bool apply_field(std::string_view line, size_t colon, const char* base, HeadScan
       if (s.has_te) return fail(err, bad, "both Content-Length and Transfer-Encoding"), false;
       break;
     case 17:
-      if (!iequals(name, "Transfer-Encoding")) break;
+      if (!name_is(name, "transfer-encoding")) break;
       if (s.has_cl) return fail(err, bad, "both Content-Length and Transfer-Encoding"), false;
       s.has_te = true;
       for_each_element(value, [&](std::string_view coding) {
@@ -380,19 +428,19 @@ bool apply_field(std::string_view line, size_t colon, const char* base, HeadScan
       });
       break;
     case 4:
-      if (!request || !iequals(name, "Host")) break;
+      if (!request || !name_is(name, "host")) break;
       if (++s.host_count > 1) return fail(err, bad, "duplicate Host"), false;
       if (!all_of(value, kHost)) return fail(err, bad, "invalid Host " + quote(value)), false;
       break;
     case 10:
-      if (!iequals(name, "Connection")) break;
+      if (!name_is(name, "connection")) break;
       for_each_element(value, [&](std::string_view tok) {
         if (tok.size() == 5 && iequals(tok, "close")) s.conn_close = true;
         if (tok.size() == 10 && iequals(tok, "keep-alive")) s.conn_keep_alive = true;
       });
       break;
     case 6:
-      if (request && iequals(name, "Expect") && iequals(value, "100-continue"))
+      if (request && name_is(name, "expect") && iequals(value, "100-continue"))
         s.expect_continue = true;
       break;
     default:
@@ -427,8 +475,10 @@ struct ScanRules {
   bool request;
 };
 
+// `sink`, when given, receives the field lines as they are checked (the caller passes it
+// when the whole head is read in this call, saving a second pass).
 ParseStatus scan_head(std::string_view d, HeadScan& s, const ScanRules& r, ParseError& err,
-                      size_t& head_end) {
+                      size_t& head_end, Headers* sink) {
   const char* p = d.data();
   const size_t n = d.size();
   if (s.pos > n) s = {};  // not a continuation of the previous call: start over
@@ -505,11 +555,16 @@ ParseStatus scan_head(std::string_view d, HeadScan& s, const ScanRules& r, Parse
       return ParseStatus::Done;
     }
     if (check(line, true) == Check::Error) return ParseStatus::Error;
-    if (!first && !apply_field(line, s.line.mark, p, s, err, r.bad, r.request))
-      return ParseStatus::Error;
+    if (!first) {
+      std::string_view name = line.substr(0, s.line.mark);
+      std::string_view value = trim_ows(line.substr(s.line.mark + 1));
+      if (!apply_field(name, value, p, s, err, r.bad, r.request)) return ParseStatus::Error;
+      if (sink != nullptr) sink->list().push_back(Header{std::string(name), std::string(value)});
+    }
     if (++s.lines > r.max_headers + 1)
       return fail(err, r.head_status,
                   "too many headers (max " + std::to_string(r.max_headers) + ")");
+    if (first) s.start = s.line;
     s.prev_begin = b;
     s.line_begin = s.pos = e + 1;
     s.line = {};
@@ -546,22 +601,25 @@ ParseStatus RequestParser::parse(std::string_view data, Request& out, size_t& co
                         431,
                         400,
                         true};
+  // Read in one go (the usual case), the fields are copied while they are checked.
+  const bool fresh = scan_.pos == 0;
+  if (fresh) {
+    out.headers.clear();
+    out.headers.list().reserve(16);
+  }
   size_t head_end = 0;
-  ParseStatus st = scan_head(data, scan_, rules, error_, head_end);
+  ParseStatus st = scan_head(data, scan_, rules, error_, head_end, fresh ? &out.headers : nullptr);
   if (st == ParseStatus::Incomplete) return st;
   const HeadScan s = scan_;
   scan_ = {};
   if (st == ParseStatus::Error) return st;
 
   std::string_view head = data.substr(s.head_begin, head_end - s.head_begin);
-  std::string_view line = head.substr(0, head.find('\n') - 1);
-  LineCheck lc;
-  check_request_line(line, true, lc, error_);  // passed already: this time for its parts
-  std::string_view method = line.substr(0, lc.mark);
-  std::string_view target = line.substr(lc.mark + 1, lc.mark2 - lc.mark - 1);
-  const bool http11 = line[lc.mark2 + 8] == '1';
+  std::string_view method = head.substr(0, s.start.mark);
+  std::string_view target = head.substr(s.start.mark + 1, s.start.mark2 - s.start.mark - 1);
+  const bool http11 = head[s.start.mark2 + 8] == '1';
   TargetParts parts;
-  parse_target(method, target, parts, error_);
+  parse_target(method, target, parts, error_);  // passed already: this time for its parts
 
   if (s.has_te) {
     if (!http11) return fail(error_, 400, "Transfer-Encoding in an HTTP/1.0 request");
@@ -579,7 +637,7 @@ ParseStatus RequestParser::parse(std::string_view data, Request& out, size_t& co
   out.query.assign(parts.query);
   out.has_query = parts.has_query;
   out.version = http11 ? Version::Http11 : Version::Http10;
-  copy_fields(head, line.size() + 2, s.lines - 1, out.headers);
+  if (!fresh) copy_fields(head, head.find('\n') + 1, s.lines - 1, out.headers);
   out.framing =
       s.has_te ? BodyFraming::Chunked : (s.has_cl ? BodyFraming::ContentLength : BodyFraming::None);
   out.content_length = s.has_cl ? s.content_length : 0;
@@ -601,8 +659,13 @@ ParseStatus ResponseParser::parse(std::string_view data, std::string_view reques
                         502,
                         502,
                         false};
+  const bool fresh = scan_.pos == 0;
+  if (fresh) {
+    out.headers.clear();
+    out.headers.list().reserve(16);
+  }
   size_t head_end = 0;
-  ParseStatus st = scan_head(data, scan_, rules, error_, head_end);
+  ParseStatus st = scan_head(data, scan_, rules, error_, head_end, fresh ? &out.headers : nullptr);
   if (st == ParseStatus::Incomplete) return st;
   const HeadScan s = scan_;
   scan_ = {};
@@ -621,7 +684,7 @@ ParseStatus ResponseParser::parse(std::string_view data, std::string_view reques
   out.status = sl.status;
   out.reason.assign(sl.reason);
   out.version = http11 ? Version::Http11 : Version::Http10;
-  copy_fields(head, line.size() + 2, s.lines - 1, out.headers);
+  if (!fresh) copy_fields(head, line.size() + 2, s.lines - 1, out.headers);
   out.content_length = s.has_cl ? s.content_length : 0;
   out.keep_alive = http11 ? !s.conn_close : (s.conn_keep_alive && !s.conn_close);
   out.body.clear();

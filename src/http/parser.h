@@ -36,6 +36,7 @@ struct HeadScan {
   size_t head_begin = SIZE_MAX;  // start of the start line (after skipped empty lines)
   size_t lines = 0;              // complete lines so far, start line included
   LineCheck line;
+  LineCheck start;  // the start line's, once complete
   // What the complete field lines said so far.
   uint64_t content_length = 0;
   size_t te_unknown_pos = 0;  // first transfer coding other than chunked (offset, length)
