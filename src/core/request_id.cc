@@ -31,11 +31,17 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 }  // namespace
 
 std::string new_request_id() {
+  std::string id(kRequestIdLength, '\0');
+  new_request_id(id.data());
+  return id;
+}
+
+void new_request_id(char* out) {
   thread_local Xoshiro256 rng;
-  std::string id(56, '\0');
   uint64_t bits = 0;
   int left = 0;
-  for (char& c : id) {
+  for (size_t i = 0; i < kRequestIdLength; ++i) {
+    char& c = out[i];
     if (left < 6) {
       bits = rng.next();
       left = 64;
@@ -44,7 +50,6 @@ std::string new_request_id() {
     bits >>= 6;
     left -= 6;
   }
-  return id;
 }
 
 }  // namespace eg

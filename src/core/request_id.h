@@ -5,6 +5,9 @@
 
 namespace eg {
 
+inline constexpr size_t kRequestIdLength = 56;
+// Fills out[0..56) (no terminator): no allocation on the request path.
+void new_request_id(char* out);
 std::string new_request_id();
 
 }  // namespace eg

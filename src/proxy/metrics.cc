@@ -20,8 +20,9 @@ void Histogram::merge(const Histogram& o) {
 
 void MetricsShard::record_request(const RequestSample& s) {
   std::lock_guard lk(mu_);
-  auto key = std::make_pair(std::string(s.behavior), s.status);
-  ++requests_[key];
+  auto it = requests_.find(RequestKeyView{s.behavior, s.status});
+  if (it == requests_.end()) it = requests_.emplace(RequestKey{std::string(s.behavior), s.status}, 0).first;
+  ++it->second;
   bytes_in_ += s.bytes_in;
   bytes_out_ += s.bytes_out;
 }
@@ -73,7 +74,7 @@ std::string Metrics::render_prometheus() {
     std::lock_guard lk(mu_);
     for (auto& s : shards_) {
       std::lock_guard sl(s->mu_);
-      for (auto& [k, v] : s->requests_) requests[k] += v;
+      for (auto& [k, v] : s->requests_) requests[{k.behavior, k.status}] += v;
       for (auto& [k, v] : s->origin_latency_) latency[k].merge(v);
       for (auto& [k, v] : s->origin_errors_) errors[k] += v;
       for (auto& [k, v] : s->parse_errors_) parse_errors[k] += v;

@@ -30,6 +30,23 @@ struct RequestSample {
   uint64_t bytes_out = 0;
 };
 
+// (behavior, status) counted without building a std::string per request.
+struct RequestKey {
+  std::string behavior;
+  int status;
+};
+struct RequestKeyLess {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return std::tie(a.behavior, a.status) < std::tie(b.behavior, b.status);
+  }
+};
+struct RequestKeyView {
+  std::string_view behavior;
+  int status;
+};
+
 class MetricsShard {
  public:
   void record_request(const RequestSample& s);
@@ -44,7 +61,7 @@ class MetricsShard {
  private:
   friend class Metrics;
   std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<RequestKey, uint64_t, RequestKeyLess> requests_;
   std::map<std::string, Histogram> origin_latency_;
   std::map<std::pair<std::string, std::string>, uint64_t> origin_errors_;
   std::map<int, uint64_t> parse_errors_;

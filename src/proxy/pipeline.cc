@@ -189,7 +189,7 @@ void Pipeline::origin_request(const config::Origin& origin, const http::Headers&
                               ? origin_authority(origin)
                               : (viewer_host ? *viewer_host : std::string());
   apply_header_policy(policy, req_, authority, headers);
-  add_proxy_headers(headers, viewer_.client_ip, "1.1 " + snap_.server_name + " (edgeguard)", request_id_);
+  add_proxy_headers(headers, viewer_.client_ip, worker_.via(), request_id_);
   for (const auto& h : extra) headers.set(h.name, h.value);
   // Origin authentication comes last so nothing after it can change what it covers.
   add_custom_headers(origin, snap_.secrets, headers);
@@ -314,9 +314,10 @@ awaitable<void> Pipeline::viewer_response_function(Reply& r) {
 void Pipeline::response_headers(Reply& r) {
   http::remove_hop_by_hop(r.response.headers);
   auto& h = r.response.headers;
-  std::string via = "1.1 " + snap_.server_name + " (edgeguard)";
-  if (const std::string* v = h.find("via")) via = *v + ", " + via;
-  h.set("Via", via);
+  if (const std::string* v = h.find("via"))
+    h.set("Via", *v + ", " + std::string(worker_.via()));
+  else
+    h.add("Via", worker_.via());
   h.set(kRequestIdHeader, request_id_);
   h.set("X-Cache", std::string(r.result_type) + " from edgeguard");
 }

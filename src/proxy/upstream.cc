@@ -188,26 +188,24 @@ awaitable<FetchResult> OriginPool::fetch(const std::string& request_bytes, std::
     error_code ec = co_await conn->write_all(request_bytes);
     // Read the response head.
     http::ResponseParser parser;
-    std::string& buf = conn->rbuf;
-    buf.clear();
+    ByteBuffer& in = conn->in;
+    in.clear();
     size_t consumed = 0;
     http::ParseStatus st = http::ParseStatus::Incomplete;
     bool got_bytes = false;
     while (!ec) {
-      if (!buf.empty()) {
-        st = parser.parse(buf, method, r.head, consumed);
+      if (!in.empty()) {
+        st = parser.parse(in.view(), method, r.head, consumed);
         if (st == http::ParseStatus::Done && r.head.status >= 100 && r.head.status < 200 &&
             r.head.status != 101) {
-          buf.erase(0, consumed);  // 100 Continue and friends: skip, read the real head
+          in.consume(consumed);  // 100 Continue and friends: skip, read the real head
           r.head = {};
           continue;
         }
         if (st != http::ParseStatus::Incomplete) break;
       }
-      size_t old = buf.size();
-      buf.resize(old + 16384);
-      auto [rec, n] = co_await conn->read_some(asio::buffer(buf.data() + old, 16384));
-      buf.resize(old + n);
+      auto [rec, n] = co_await conn->read_some(asio::buffer(in.prepare(16384), 16384));
+      in.commit(n);
       ec = rec;
       if (n) got_bytes = true;
     }
@@ -217,7 +215,9 @@ awaitable<FetchResult> OriginPool::fetch(const std::string& request_bytes, std::
       co_return r;
     }
     if (st == http::ParseStatus::Done) {
-      buf.erase(0, consumed);
+      in.consume(consumed);
+      conn->rbuf.assign(in.view());
+      in.clear();
       r.conn = std::move(conn);
       co_return r;
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/snapshot.h"
+#include "core/buffer.h"
 #include "http/message.h"
 #include "http/parser.h"
 #include "proxy/io.h"
@@ -26,6 +27,7 @@ class UpstreamConn {
   tcp::socket sock;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
   std::shared_ptr<Deadline> deadline;
+  ByteBuffer in;     // response head being read
   std::string rbuf;  // bytes read past the response head (start of the body)
   Clock::time_point idle_since{};
   bool reused = false;

@@ -18,6 +18,7 @@ namespace {
 
 constexpr size_t kReadChunk = 16384;
 constexpr size_t kRelayChunk = 65536;
+constexpr auto kWatchAfter = std::chrono::milliseconds(200);
 
 void append_chunk(std::string& out, std::string_view data) {
   if (data.empty()) return;
@@ -52,7 +53,6 @@ ViewerConnection::ViewerConnection(Worker& worker, tcp::socket sock,
   viewer_.https = tls_ctx_ != nullptr;
   sock_.set_option(tcp::no_delay(true), ec);
   deadline_ = std::make_shared<Deadline>(sock_.get_executor(), [this] { close(); });
-  rbuf_.reserve(kReadChunk);
   worker_.add_connection(this);
   ++worker_.metrics().open_connections;
 }
@@ -74,19 +74,10 @@ void ViewerConnection::close() {
 }
 
 awaitable<std::tuple<error_code, size_t>> ViewerConnection::read_some() {
-  if (rpos_ > 0 && rpos_ == rbuf_.size()) {
-    rbuf_.clear();
-    rpos_ = 0;
-  } else if (rpos_ > 0 && rpos_ > rbuf_.size() / 2) {
-    rbuf_.erase(0, rpos_);
-    rpos_ = 0;
-  }
-  size_t old = rbuf_.size();
-  rbuf_.resize(old + kReadChunk);
-  auto buf = asio::buffer(rbuf_.data() + old, kReadChunk);
+  auto buf = asio::buffer(rbuf_.prepare(kReadChunk), kReadChunk);
   auto [ec, n] = tls_ ? co_await tls_->async_read_some(buf, nothrow)
                       : co_await sock_.async_read_some(buf, nothrow);
-  rbuf_.resize(old + n);
+  rbuf_.commit(n);
   co_return std::make_tuple(ec, n);
 }
 
@@ -120,11 +111,11 @@ awaitable<void> ViewerConnection::run() {
     http::RequestParser parser(limits);
     http::Request req;
     size_t consumed = 0;
-    idle_ = rpos_ == rbuf_.size();
+    idle_ = rbuf_.empty();
     deadline_->set(idle_ ? snap->limits.idle_timeout : snap->limits.header_timeout);
     for (;;) {
-      if (rpos_ < rbuf_.size()) {
-        auto st = parser.parse(std::string_view(rbuf_).substr(rpos_), req, consumed);
+      if (!rbuf_.empty()) {
+        auto st = parser.parse(rbuf_.view(), req, consumed);
         if (st == http::ParseStatus::Done) break;
         if (st == http::ParseStatus::Error) {
           co_await send_parse_error(parser.error());
@@ -140,7 +131,7 @@ awaitable<void> ViewerConnection::run() {
       }
     }
     idle_ = false;
-    rpos_ += consumed;
+    rbuf_.consume(consumed);
     if (!co_await read_body(req)) co_return;
     co_await serve_one(req, consumed);
     if (closed_ || !req.keep_alive || worker_.draining()) co_return;
@@ -160,9 +151,9 @@ awaitable<bool> ViewerConnection::read_body(http::Request& req) {
     req.body.reserve(req.content_length);
     while (req.body.size() < req.content_length) {
       size_t want = req.content_length - req.body.size();
-      size_t have = std::min(want, rbuf_.size() - rpos_);
-      req.body.append(rbuf_, rpos_, have);
-      rpos_ += have;
+      size_t have = std::min(want, rbuf_.size());
+      req.body.append(rbuf_.view().substr(0, have));
+      rbuf_.consume(have);
       if (req.body.size() == req.content_length) break;
       if (!co_await maybe_continue()) co_return false;
       deadline_->set(limits.body_timeout);
@@ -174,8 +165,8 @@ awaitable<bool> ViewerConnection::read_body(http::Request& req) {
   http::ChunkedDecoder dec(limits.max_request_body);
   for (;;) {
     size_t used = 0;
-    auto st = dec.feed(std::string_view(rbuf_).substr(rpos_), used, req.body);
-    rpos_ += used;
+    auto st = dec.feed(rbuf_.view(), used, req.body);
+    rbuf_.consume(used);
     if (st == http::ParseStatus::Done) co_return true;
     if (st == http::ParseStatus::Error) {
       co_await send_parse_error(dec.error());
@@ -201,6 +192,13 @@ awaitable<bool> ViewerConnection::send_parse_error(const http::ParseError& e) {
   co_return !ec;
 }
 
+void ViewerConnection::watch_if_waiting(Clock::time_point now) {
+  // Only requests already waiting a while are watched: arming the watch costs an epoll_ctl,
+  // which a fast origin answer should not pay for.
+  if (watching_ || closed_ || awaiting_origin_since_ == Clock::time_point{}) return;
+  if (now - awaiting_origin_since_ >= kWatchAfter) watch_for_viewer_close();
+}
+
 void ViewerConnection::watch_for_viewer_close() {
   watching_ = true;
   sock_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
@@ -223,14 +221,16 @@ void ViewerConnection::watch_for_viewer_close() {
 awaitable<void> ViewerConnection::serve_one(http::Request& req, size_t head_bytes) {
   auto start = Clock::now();
   auto snap = worker_.snapshot();  // this request finishes on the snapshot it started with
-  std::string request_id = new_request_id();
+  char id_buf[kRequestIdLength];
+  new_request_id(id_buf);
+  std::string_view request_id(id_buf, sizeof id_buf);
   Pipeline pipeline(worker_, *snap, req, viewer_, request_id, &active_upstream_);
   deadline_->clear();  // the origin side has its own timeouts
   const config::Origin& origin = snap->origins[pipeline.behavior().origin_index];
-  bool watch = origin.kind == config::OriginKind::Http;
-  if (watch) watch_for_viewer_close();
+  if (origin.kind == config::OriginKind::Http) awaiting_origin_since_ = start;
   Reply reply = co_await pipeline.run();
-  if (watch) {
+  awaiting_origin_since_ = {};
+  if (watching_) {
     watching_ = false;
     error_code ec;
     sock_.cancel(ec);
@@ -343,12 +343,14 @@ awaitable<bool> ViewerConnection::relay_upstream_body(Reply& r, bool chunked_to_
     co_return !co_await write_all(out);
   }
   const auto read_timeout = r.pool ? r.pool->origin().read_timeout : std::chrono::milliseconds(30000);
-  std::string buf;
+  ByteBuffer rb;
+  std::string_view buf;  // the bytes of the last read
   auto read_more = [&]() -> awaitable<bool> {
-    buf.resize(kRelayChunk);
+    rb.clear();
     up.deadline->set(read_timeout);
-    auto [ec, n] = co_await up.read_some(asio::buffer(buf.data(), buf.size()));
-    buf.resize(n);
+    auto [ec, n] = co_await up.read_some(asio::buffer(rb.prepare(kRelayChunk), kRelayChunk));
+    rb.commit(n);
+    buf = rb.view();
     co_return !ec && n > 0;
   };
   auto flush = [&]() -> awaitable<bool> {
@@ -374,7 +376,7 @@ awaitable<bool> ViewerConnection::relay_upstream_body(Reply& r, bool chunked_to_
         co_return false;  // truncated body: the viewer must see a cut, not a short 200
       }
       take = size_t(std::min<uint64_t>(left, buf.size()));
-      out.append(buf, 0, take);
+      out.append(buf.substr(0, take));
       if (buf.size() > take) excess = true;
       left -= take;
     }

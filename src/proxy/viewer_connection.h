@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/buffer.h"
 #include "http/parser.h"
 #include "proxy/io.h"
 #include "proxy/pipeline.h"
@@ -21,6 +22,9 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
   awaitable<void> run();
   void close();
   bool idle() const { return idle_; }  // between requests: safe to close on shutdown
+  // Called by the worker's housekeeping tick: starts noticing a viewer that leaves while
+  // its request waits for a slow origin (the origin connection is then closed at once).
+  void watch_if_waiting(Clock::time_point now);
 
   std::list<ViewerConnection*>::iterator registry_pos;
 
@@ -47,13 +51,13 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   std::shared_ptr<Deadline> deadline_;
   ViewerInfo viewer_;
-  std::string rbuf_;       // received, not yet parsed
-  size_t rpos_ = 0;        // start of unparsed bytes in rbuf_
+  ByteBuffer rbuf_;        // received, not yet parsed
   std::string wbuf_;
   std::shared_ptr<UpstreamConn> active_upstream_;
   bool idle_ = true;
   bool closed_ = false;
   bool watching_ = false;
+  Clock::time_point awaiting_origin_since_{};
 };
 
 }  // namespace eg::proxy

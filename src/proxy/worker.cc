@@ -52,7 +52,7 @@ void Worker::start() {
   snapshot();
   for (size_t i = 0; i < acceptors_.size(); ++i)
     asio::co_spawn(io_, accept_loop(*acceptors_[i], acceptor_tls_[i]), asio::detached);
-  asio::co_spawn(io_, flush_loop(), asio::detached);
+  asio::co_spawn(io_, housekeeping_loop(), asio::detached);
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     (void)guard;
@@ -76,13 +76,19 @@ awaitable<void> Worker::accept_loop(tcp::acceptor& acc, std::shared_ptr<asio::ss
   }
 }
 
-awaitable<void> Worker::flush_loop() {
+awaitable<void> Worker::housekeeping_loop() {
+  constexpr auto kTick = std::chrono::milliseconds(100);
   asio::steady_timer t(io_);
+  auto last_flush = Clock::now();
   while (!draining_ || !conns_.empty()) {
-    auto interval = snapshot()->access_log.flush_interval;
-    t.expires_after(interval.count() > 0 ? interval : std::chrono::milliseconds(1000));
+    t.expires_after(kTick);
     co_await t.async_wait(nothrow);
-    if (log_) log_->flush();
+    auto now = Clock::now();
+    for (auto* c : conns_) c->watch_if_waiting(now);
+    if (log_ && now - last_flush >= snapshot()->access_log.flush_interval) {
+      log_->flush();
+      last_flush = now;
+    }
   }
   if (log_) log_->flush();
 }
@@ -92,6 +98,7 @@ const std::shared_ptr<const config::Snapshot>& Worker::snapshot() {
   if (g != generation_ || !snap_) {
     snap_ = server_.current();
     generation_ = g;
+    via_ = "1.1 " + snap_->server_name + " (edgeguard)";
     auto file = server_.log_file();
     if (!file) {
       if (log_) log_->flush();

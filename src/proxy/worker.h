@@ -51,14 +51,15 @@ class Worker {
   asio::io_context& io() { return io_; }
   Server& server() { return server_; }
   uint16_t https_port() const { return https_port_; }
-  std::string_view http_date();  // IMF-fixdate of now, formatted once per second
+  std::string_view http_date();
+  std::string_view via() const { return via_; }  // "1.1 <server_name> (edgeguard)"  // IMF-fixdate of now, formatted once per second
 
   void add_connection(ViewerConnection* c);
   void remove_connection(ViewerConnection* c);
 
  private:
   awaitable<void> accept_loop(tcp::acceptor& acc, std::shared_ptr<asio::ssl::context> tls);
-  awaitable<void> flush_loop();
+  awaitable<void> housekeeping_loop();  // log flushes, slow-origin viewer watches
 
   Server& server_;
   int index_;
@@ -78,6 +79,7 @@ class Worker {
   uint16_t https_port_ = 0;
   std::time_t date_second_ = 0;
   std::string date_;
+  std::string via_;
 };
 
 }  // namespace eg::proxy
