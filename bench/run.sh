@@ -151,11 +151,12 @@ check_target() {
   local name=$1 u=$2 code
   code=$(curl -s -o "$tmp/body.$name" -D "$tmp/head.$name" -w '%{http_code}' --max-time 5 "$u" || true)
   if [ "$code" != 200 ]; then
-    echo "   ERROR $name ($u): HTTP status '${code:-none}' instead of 200; not measured" >&2
+    echo "   ERROR $name ($u): HTTP status '${code:-none}' instead of 200; not measured"
+    echo "         body: $(head -c 160 "$tmp/body.$name" 2>/dev/null | tr -s '\r\n' '  ')"
     return 1
   fi
   if ! cmp -s "$tmp/body.$name" "$tmp/body.origin"; then
-    echo "   ERROR $name ($u): body differs from the origin's ($(head -c 60 "$tmp/body.$name" | tr -d '\n')); not measured" >&2
+    echo "   ERROR $name ($u): body differs from the origin's ($(head -c 60 "$tmp/body.$name" | tr -d '\n')); not measured"
     return 1
   fi
 }
@@ -241,7 +242,7 @@ if [ "$MEMORY" = 1 ]; then
   echo "== memory: RSS holding $IDLE_CONNS idle keep-alive connections (one GET answered on each)"
   echo "   nginx and HAProxy: separate copies on $MEM_NGINX_PORT/$MEM_HAPROXY_PORT started for this measure (the"
   echo "   anchors allow only ~4000 connections): same proxy job, worker_connections 20000 /"
-  echo "   maxconn 20000, idle timeouts 300s.$([ -z "$EDGEGUARD_URL" ] && echo " edgeguard: restarted fresh.") Each gets a ${WARMUP} wrk warm-up first."
+  echo "   maxconn 20000, idle timeouts 300s.$([ -z "$EDGEGUARD_URL" ] && [ "${ok[edgeguard]}" = 1 ] && echo " edgeguard: restarted fresh.") Each gets a ${WARMUP} wrk warm-up first."
   # The anchor configs, with the connection limits and idle timeouts raised.
   sed -e "s#__RUN__#$tmp#g" -e "s#/nginx\.\(pid\|err\)#/nginx-mem.\1#" \
       -e "s#127\.0\.0\.1:9002#127.0.0.1:$MEM_NGINX_PORT#" \
@@ -262,8 +263,8 @@ if [ "$MEMORY" = 1 ]; then
   declare -A mem_url mem_pid
   mem_url[nginx]=http://127.0.0.1:$MEM_NGINX_PORT/; mem_pid[nginx]=$ngm_pid
   mem_url[haproxy]=http://127.0.0.1:$MEM_HAPROXY_PORT/; mem_pid[haproxy]=$hpm_pid
-  wait_ready "${mem_url[nginx]}" "$ngm_pid" 10 || { echo "   ERROR nginx copy did not start:" >&2; cat "$tmp/nginx-mem.log" "$tmp/nginx-mem.err" >&2 2>/dev/null; }
-  wait_ready "${mem_url[haproxy]}" "$hpm_pid" 10 || { echo "   ERROR haproxy copy did not start:" >&2; cat "$tmp/haproxy-mem.log" >&2; }
+  wait_ready "${mem_url[nginx]}" "$ngm_pid" 10 || { echo "   ERROR nginx copy did not start:"; cat "$tmp/nginx-mem.log" "$tmp/nginx-mem.err" 2>/dev/null; bad=1; }
+  wait_ready "${mem_url[haproxy]}" "$hpm_pid" 10 || { echo "   ERROR haproxy copy did not start:"; cat "$tmp/haproxy-mem.log"; bad=1; }
   if [ -n "$EDGEGUARD_URL" ]; then
     mem_url[edgeguard]=$EDGEGUARD_URL; mem_pid[edgeguard]=$EDGEGUARD_PID
   elif [ "${ok[edgeguard]}" = 1 ]; then
@@ -295,7 +296,7 @@ if [ "$MEMORY" = 1 ]; then
     done
     rss0[$n]=$m_rss_before_kb; rss1[$n]=$m_rss_with_kb; held[$n]=$m_held
     echo "   $n: pids $m_pids (incl. children), held $m_held/$IDLE_CONNS, $m_failed failed"
-    if [ "$m_held" -lt "$IDLE_CONNS" ]; then echo "   WARNING $n held only $m_held of $IDLE_CONNS connections" >&2; bad=1; fi
+    if [ "$m_held" -lt "$IDLE_CONNS" ]; then echo "   WARNING $n held only $m_held of $IDLE_CONNS connections"; bad=1; fi
   done
   sleep 0.5
   echo
