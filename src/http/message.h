@@ -10,8 +10,8 @@ namespace eg::http {
 bool iequals(std::string_view a, std::string_view b);
 
 struct Header {
-  std::string name;  // as received (case preserved); compare with iequals
-  std::string value; // leading/trailing whitespace (OWS) removed
+  std::string name;   // as received (case preserved); compare with iequals
+  std::string value;  // leading/trailing whitespace (OWS) removed
 };
 
 // Ordered header list. Linear search is faster than hashing for the usual < 20 headers.
@@ -52,10 +52,10 @@ struct Request {
   Version version = Version::Http11;
   Headers headers;
   BodyFraming framing = BodyFraming::None;
-  uint64_t content_length = 0;  // when framing == ContentLength
-  bool keep_alive = true;       // from version + Connection header
-  bool expect_continue = false; // Expect: 100-continue
-  std::string body;             // filled by the connection when the body was read
+  uint64_t content_length = 0;   // when framing == ContentLength
+  bool keep_alive = true;        // from version + Connection header
+  bool expect_continue = false;  // Expect: 100-continue
+  std::string body;              // filled by the connection when the body was read
 };
 
 struct Response {

@@ -74,6 +74,16 @@ struct ParserLimits {
 //    codings; "chunked" not last -> 400; Transfer-Encoding in HTTP/1.0 -> 400
 //  - a missing Host in HTTP/1.1, more than one Host
 //  - head > max_header_bytes or > max_header_count headers -> 431
+// In detail (parser.cc): the method is any token (the proxy decides what it serves); the
+// request-target is origin-form, absolute-form with an http/https scheme, a host and no
+// userinfo (path "/" when empty), or "*" with OPTIONS only; authority-form (CONNECT) is
+// rejected, as is any byte <= 0x20, 0x7F or >= 0x80 in the target (percent-encode). Field
+// values may hold obs-text (>= 0x80). Host holds only host[:port] characters (no space, ',',
+// '/', '@'). Transfer-Encoding is accepted only as a single "chunked" in all its headers:
+// any other coding -> 501 ("gzip, chunked" too, as nginx does). Each check fires as soon as
+// the bytes it needs have arrived (a bad byte before the head ends, a duplicate
+// Content-Length when its line ends), and the answer, message included, does not depend on
+// how the bytes were split across calls.
 // On Done, fills out.method/target/path/query/version/headers/framing/content_length/
 // keep_alive/expect_continue; body is left empty.
 //
