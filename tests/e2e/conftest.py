@@ -66,6 +66,7 @@ def public_dir(tmp_path_factory) -> str:
     (pub / "app.js").write_text("console.log('hi');\n")
     (pub / "data.json").write_text('{"ok": true}\n')
     (pub / "notes.txt").write_text("0123456789abcdefghijklmnopqrstuvwxyz\n")
+    (pub / "hello world.txt").write_text("spaced name\n")
     (pub / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     (pub / "cars" / "index.html").write_text("<html><body>cars bucket</body></html>\n")
     (pub / "cars" / "list.json").write_text('["beetle", "mini"]\n')
