@@ -26,6 +26,7 @@ import os
 import shutil
 import ssl
 import textwrap
+import time
 
 import pytest
 
@@ -34,6 +35,10 @@ from harness import Gateway, RecordingOrigin
 
 
 def pytest_configure(config):
+    # Another engineer may be relinking the binary: give it a moment.
+    deadline = time.monotonic() + 120
+    while not os.access(harness.EDGEGUARD_BIN, os.X_OK) and time.monotonic() < deadline:
+        time.sleep(1)
     if not os.access(harness.EDGEGUARD_BIN, os.X_OK):
         raise pytest.UsageError(
             f"edgeguard binary not found at {harness.EDGEGUARD_BIN}; build it "

@@ -639,10 +639,12 @@ class Gateway:
             self.write_config()
             rendered = self.render(self.template)
             logf = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(
-                [EDGEGUARD_BIN, "serve", "-c", self.config_path, "--workers", str(self.workers)],
-                stdout=logf, stderr=subprocess.STDOUT, cwd=self.dir)
-            logf.close()
+            try:
+                self.proc = popen_edgeguard(
+                    ["serve", "-c", self.config_path, "--workers", str(self.workers)],
+                    stdout=logf, stderr=subprocess.STDOUT, cwd=self.dir)
+            finally:
+                logf.close()
             wanted = [self.admin_port] if re.search(r"^admin:", rendered, re.M) else []
             if "{port}" in self.template:
                 wanted.append(self.port)
@@ -726,9 +728,34 @@ class Gateway:
         return self.returncode
 
 
+BINARY_WAIT = 300  # seconds to wait for a binary that another engineer is relinking
+
+
+def _wait_for_binary(err: OSError, waited_since: float):
+    if time.monotonic() - waited_since > BINARY_WAIT:
+        raise err
+    time.sleep(1)
+
+
+def popen_edgeguard(args, **kw) -> subprocess.Popen:
+    """Starts the binary; while it is being rebuilt (missing, not executable, text file busy)
+    waits and retries."""
+    since = time.monotonic()
+    while True:
+        try:
+            return subprocess.Popen([EDGEGUARD_BIN, *args], **kw)
+        except OSError as e:
+            _wait_for_binary(e, since)
+
+
 def run_edgeguard(*args, cwd=None, timeout=30) -> subprocess.CompletedProcess:
-    return subprocess.run([EDGEGUARD_BIN, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
+    since = time.monotonic()
+    while True:
+        try:
+            return subprocess.run([EDGEGUARD_BIN, *args], cwd=cwd, capture_output=True,
+                                  text=True, timeout=timeout)
+        except OSError as e:
+            _wait_for_binary(e, since)
 
 
 # ---- access logs -----------------------------------------------------------------------------

@@ -1,10 +1,7 @@
 """`edgeguard check` and `serve` on good and bad configs."""
-import os
 import re
-import subprocess
-import textwrap
 
-from harness import EDGEGUARD_BIN, free_port, port_open, run_edgeguard
+from harness import free_port, port_open, run_edgeguard
 
 GOOD = """\
 listeners:
@@ -87,8 +84,7 @@ def test_bad_usage_exit_2():
 def test_serve_refuses_bad_config(tmp_path):
     port = free_port()
     f = write(tmp_path, BAD.replace("8080", str(port)))
-    p = subprocess.run([EDGEGUARD_BIN, "serve", "-c", f, "--workers", "2"], capture_output=True,
-                       text=True, timeout=15)
+    p = run_edgeguard("serve", "-c", f, "--workers", "2", timeout=15)
     assert p.returncode == 1
     out = p.stdout + p.stderr
     assert "adress" in out and "apii" in out
