@@ -176,3 +176,12 @@ def test_sigusr1_reopens_after_rename(gateway, origin):
     assert id2 not in {r["x-edge-request-id"] for r in old_rows}
     with open(gw.access_log) as f:
         assert f.read().count("#Version: 1.0") == 1
+
+
+def test_default_flush_interval_is_about_a_second(gateway, origin):
+    gw = gateway(CONFIG.replace("FORMAT", "cloudfront").replace(", flush_interval: 300ms", ""),
+                 origin_url=origin.url)
+    r, _ = send(gw, "GET", "/flush-me", {})
+    t0 = time.monotonic()
+    wait_rows(gw.access_log, [r.header("X-Amz-Cf-Id")], timeout=3)
+    assert time.monotonic() - t0 < 2.0

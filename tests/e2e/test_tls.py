@@ -65,6 +65,7 @@ def old_tls_client(version):
     return ctx
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
 def test_tls11_refused(gw):
     ctx = old_tls_client(ssl.TLSVersion.TLSv1_1)
     with pytest.raises(ssl.SSLError) as e:
