@@ -38,13 +38,20 @@ void apply_header_policy(const config::OriginRequestPolicy& policy, const http::
                          std::string_view authority, http::Headers& out) {
   bool has_body = viewer.framing != http::BodyFraming::None;
   const std::string* host = nullptr;
+  const std::string* connection = viewer.headers.find("connection");
+  auto named_in_connection = [&](std::string_view n) {
+    if (!connection) return false;
+    for (std::string_view token : split(*connection, ','))
+      if (iequals(trim(token), n)) return true;
+    return false;
+  };
   for (const auto& h : viewer.headers) {
     std::string_view n = h.name;
     if (iequals(n, "host")) {
       host = &h.value;
       continue;
     }
-    if (http::is_hop_by_hop(n) || iequals(n, "content-length")) continue;
+    if (http::is_hop_by_hop(n) || iequals(n, "content-length") || named_in_connection(n)) continue;
     if (iequals(n, "cookie")) {
       std::string c = filter_cookies(policy.cookies, h.value);
       if (!c.empty()) out.add(h.name, c);
