@@ -195,6 +195,41 @@ TEST(AccessLogCloudFront, SecondsWithMillisecondPrecision) {
   }
 }
 
+TEST(AccessLogCloudFront, ExtremeValues) {
+  AccessRecord r;
+  r.sc_bytes = r.cs_bytes = std::numeric_limits<uint64_t>::max();
+  r.status = std::numeric_limits<int>::min();
+  r.client_port = 65535;
+  r.time_taken = r.time_to_first_byte = 1e300;
+  r.content_length = r.range_start = r.range_end = std::numeric_limits<int64_t>::max();
+  for (auto tp : {system_clock::time_point::min(), system_clock::time_point::max()}) {
+    r.end_time = tp;
+    std::string line;
+    format_cloudfront(r, line);
+    auto f = fields_of(line);
+    ASSERT_EQ(f.size(), 33u);
+    EXPECT_EQ(f[3], "18446744073709551615");
+    EXPECT_EQ(f[8], "-");
+    EXPECT_EQ(f[26], "65535");
+    EXPECT_EQ(f[30], "9223372036854775807");
+    std::string json;
+    format_json(r, json);
+    auto j = nlohmann::json::parse(json);
+    EXPECT_EQ(j["sc_bytes"].get<uint64_t>(), std::numeric_limits<uint64_t>::max());
+    EXPECT_EQ(j["status"], std::numeric_limits<int>::min());
+  }
+  // Long values take the path for lines larger than the stack buffer.
+  std::string big(100000, '"');
+  r.user_agent = big;
+  r.cookie = big;
+  std::string line;
+  format_cloudfront(r, line);
+  EXPECT_EQ(fields_of(line)[10].size(), 300000u);
+  std::string json;
+  format_json(r, json);
+  EXPECT_EQ(nlohmann::json::parse(json)["cookie"].get<std::string>(), big);
+}
+
 TEST(AccessLogCloudFront, DateTimeIsUtc) {
   AccessRecord r;
   r.end_time = at_ms(784111777LL * 1000 + 999);  // 1994-11-06 08:49:37.999
@@ -238,6 +273,35 @@ TEST(AccessLogCloudFront, EscapesEverySpecialCharacter) {
   EXPECT_EQ(cf_escaped("/a%20b"), "/a%2520b");  // '%' itself is escaped, like CloudFront
   EXPECT_EQ(cf_escaped("caf\xc3\xa9"), "caf%C3%A9");
   EXPECT_EQ(cf_escaped(""), "");
+}
+
+// The escaper scans 16 bytes at a time where it can: every byte value at every position of
+// strings around the block size must come out as the byte-by-byte definition says.
+TEST(AccessLogCloudFront, EscaperMatchesReferenceAtEveryPosition) {
+  auto reference = [](std::string_view v) {
+    std::string out;
+    for (unsigned char c : v) {
+      bool esc = c <= 32 || c >= 127 ||
+                 std::string_view("<>\"#%{}|\\^~[]'`").find(char(c)) != std::string_view::npos;
+      if (esc) {
+        char b[4];
+        snprintf(b, sizeof b, "%%%02X", c);
+        out += b;
+      } else {
+        out.push_back(char(c));
+      }
+    }
+    return out;
+  };
+  for (size_t len : {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49}) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        std::string v(len, 'a');
+        v[pos] = char(c);
+        ASSERT_EQ(cf_escaped(v), reference(v)) << "len " << len << " pos " << pos << " byte " << c;
+      }
+    }
+  }
 }
 
 TEST(AccessLogCloudFront, SpacesInUserAgent) {
@@ -391,6 +455,36 @@ TEST(AccessLogJson, InvalidUtf8BytesBecomeEscapedBytes) {
       }
     }
     EXPECT_EQ(j["referer"].get<std::string>(), want);
+  }
+}
+
+TEST(AccessLogJson, EscaperMatchesReferenceAtEveryPosition) {
+  for (size_t len : {1, 15, 16, 17, 33}) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        std::string v(len, 'a');
+        v[pos] = char(c);
+        std::string want = v.substr(0, pos);
+        if (c == '"' || c == '\\') {
+          want += '\\';
+          want += char(c);
+        } else if (c < 0x20 || c >= 0x7f) {
+          char b[8];
+          snprintf(b, sizeof b, "\\u%04x", c);
+          want += b;
+        } else {
+          want += char(c);
+        }
+        want += v.substr(pos + 1);
+        AccessRecord r;
+        r.query = v;
+        std::string line;
+        format_json(r, line);
+        ASSERT_NE(line.find(",\"query\":\"" + want + "\","), std::string::npos)
+            << "len " << len << " pos " << pos << " byte " << c << "\n"
+            << line;
+      }
+    }
   }
 }
 
