@@ -105,6 +105,10 @@ class RequestParser {
 // and 304 have no body. Framing: chunked if Transfer-Encoding ends in chunked, else
 // Content-Length, else UntilClose. Errors (status 502) for the same ambiguities as above.
 // 1xx responses other than 101 are reported as Done with their status; the caller skips them.
+// As for requests, the only transfer coding accepted is a single "chunked" (anything else is
+// a 502: we could not undo it before forwarding); a 2xx answer to CONNECT has no body; the
+// status line may omit the SP after the code when there is no reason phrase; Host is not
+// checked.
 class ResponseParser {
  public:
   explicit ResponseParser(const ParserLimits& limits = {}) : limits_(limits) {}
