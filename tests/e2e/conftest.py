@@ -15,7 +15,7 @@ returns a harness.Gateway (.url, .tls_url, .admin_url, .admin_token, .log_path, 
 .reload(), .admin(), .stop()). On teardown each gateway still running gets SIGTERM and
 must exit with code 0.
 
-Placeholders always available: {port} {tls_port} {admin_port} {dir} {access_log}
+Placeholders always available: {port} {tls_port} {port6} (::1) {admin_port} {dir} {access_log}
 {admin_token_file} {public_dir} {outside_dir} {ca} {edge_cert} {edge_key} {other_cert}
 {other_key} {origin_cert} {origin_key}.
 """

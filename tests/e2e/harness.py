@@ -555,7 +555,7 @@ def http_request(port: int, method: str, target: str, headers=None, body: bytes 
         conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         items = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
         if not any(n.lower() == "host" for n, _ in items):
-            conn.putheader("Host", f"{host}:{port}")
+            conn.putheader("Host", f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
         for n, v in items:
             conn.putheader(n, v)
         if body or method in ("POST", "PUT", "PATCH"):
@@ -583,7 +583,7 @@ class GatewayStartError(RuntimeError):
 class Gateway:
     """A running `edgeguard serve -c FILE --workers N`.
 
-    The config text may use {port} (plain listener), {tls_port}, {admin_port}, {dir} (this
+    The config text may use {port} (plain listener), {tls_port}, {port6} (on ::1), {admin_port}, {dir} (this
     gateway's folder), {access_log}, {admin_token_file}, the certificate paths and whatever
     the test passes in `values`. When the text has no `admin:` section, one is appended
     (admin on {admin_port} with a known token)."""
@@ -610,6 +610,7 @@ class Gateway:
     def values(self) -> dict:
         v = {
             "port": self.port, "tls_port": self.tls_port, "admin_port": self.admin_port,
+            "port6": self.port6,
             "dir": self.dir, "access_log": self.access_log,
             "admin_token_file": self.admin_token_file,
         }
@@ -636,6 +637,7 @@ class Gateway:
         last_err = ""
         for _attempt in range(5):
             self.port, self.tls_port, self.admin_port = free_port(), free_port(), free_port()
+            self.port6 = free_port("::1")
             self.write_config()
             rendered = self.render(self.template)
             logf = open(self.log_path, "ab")
@@ -645,16 +647,18 @@ class Gateway:
                     stdout=logf, stderr=subprocess.STDOUT, cwd=self.dir)
             finally:
                 logf.close()
-            wanted = [self.admin_port] if re.search(r"^admin:", rendered, re.M) else []
+            wanted = [(self.admin_port, "127.0.0.1")] if re.search(r"^admin:", rendered, re.M) else []
             if "{port}" in self.template:
-                wanted.append(self.port)
+                wanted.append((self.port, "127.0.0.1"))
             if "{tls_port}" in self.template:
-                wanted.append(self.tls_port)
+                wanted.append((self.tls_port, "127.0.0.1"))
+            if "{port6}" in self.template:
+                wanted.append((self.port6, "::1"))
             end = time.monotonic() + timeout
             while time.monotonic() < end:
                 if self.proc.poll() is not None:
                     break
-                if all(port_open(p) for p in wanted):
+                if all(port_open(p, h) for p, h in wanted):
                     return
                 time.sleep(0.02)
             if self.proc.poll() is None:

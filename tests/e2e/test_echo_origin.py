@@ -53,3 +53,18 @@ def test_echo_get_without_body(gateway):
     j = r.json()
     assert (j["method"], j["path"], j["query"], j["body"]) == ("GET", "/plain", "", "")
     assert j["headers"]["x-a"] == "1"
+
+
+def test_ipv6_listener(gateway):
+    gw = gateway("""
+        listeners:
+          - address: "[::1]:{port6}"
+          - address: "127.0.0.1:{port}"
+        origins: {echo: {echo: true}}
+        behaviors: [{path: default, origin: echo}]
+    """)
+    status, _, body = http_request(gw.port6, "GET", "/six?x=1", host="::1")
+    assert status == 200
+    j = json_body(body)
+    assert j["path"] == "/six" and j["query"] == "x=1"
+    assert j["headers"]["x-forwarded-for"] == "::1"
