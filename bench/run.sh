@@ -17,6 +17,9 @@
 #   EDGEGUARD_URL=http://127.0.0.1:PORT/   measure an already-running server in the edgeguard
 #                        slot instead of starting EDGEGUARD_BIN (e.g. point it at nginx's 9002
 #                        to test this script); its memory is measured only if EDGEGUARD_PID is set
+#   EDGEGUARD_PORT=9010  run edgeguard on another loopback port (from a temp copy of the config)
+#   ANCHORS_RUNNING=1    use anchors already listening on 9001-9003 (started by someone else with
+#                        anchors.sh) instead of starting them; they are left running
 #   ANCHORS=../shared/bench/anchors/anchors.sh   PYTHON=/usr/bin/python3   KEEP_TMP=1
 # Exit status: 0 if every target answered correctly and the measures ran, 1 otherwise.
 set -euo pipefail
@@ -33,6 +36,8 @@ MEMORY=${MEMORY:-1}
 EDGEGUARD_BIN=${EDGEGUARD_BIN:-build/edgeguard}
 EDGEGUARD_URL=${EDGEGUARD_URL:-}
 EDGEGUARD_PID=${EDGEGUARD_PID:-}
+EDGEGUARD_PORT=${EDGEGUARD_PORT:-9010}
+ANCHORS_RUNNING=${ANCHORS_RUNNING:-0}
 ANCHORS=${ANCHORS:-$root/../shared/bench/anchors/anchors.sh}
 PYTHON=${PYTHON:-/usr/bin/python3}
 CONFIG=bench/edgeguard-bench.yaml
@@ -61,8 +66,9 @@ fi
 
 listening() { [ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]; }
 busy=()
-ports=(9001 9002 9003 9004 9005)
-[ -z "$EDGEGUARD_URL" ] && ports+=(9010)
+ports=()
+[ "$ANCHORS_RUNNING" = 1 ] || ports+=(9001 9002 9003 9004 9005)
+[ -z "$EDGEGUARD_URL" ] && ports+=("$EDGEGUARD_PORT")
 [ "$MEMORY" = 1 ] && ports+=("$MEM_NGINX_PORT" "$MEM_HAPROXY_PORT")
 for p in "${ports[@]}"; do listening "$p" && busy+=("$p"); done
 if [ ${#busy[@]} -gt 0 ]; then
@@ -83,7 +89,7 @@ cleanup() {
   for _ in $(seq 50); do   # let the ports go, so a following run finds them free
     local up=0
     for p in "${started[@]}"; do kill -0 "$p" 2>/dev/null && up=1; done
-    for p in 9001 9002 9003; do listening "$p" && up=1; done
+    if [ "$anchors_up" = 1 ]; then for p in 9001 9002 9003; do listening "$p" && up=1; done; fi
     [ "$up" = 0 ] && break
     sleep 0.1
   done
@@ -105,11 +111,11 @@ wait_ready() {
 }
 
 start_edgeguard() {
-  "$EDGEGUARD_BIN" serve -c "$CONFIG" --workers 1 >>"$tmp/edgeguard.log" 2>&1 &
+  "$EDGEGUARD_BIN" serve -c "$eg_config" --workers 1 >>"$tmp/edgeguard.log" 2>&1 &
   eg_pid=$!
   started+=("$eg_pid")
-  if ! wait_ready http://127.0.0.1:9010/ "$eg_pid" 15; then
-    echo "run.sh: edgeguard did not come up on 127.0.0.1:9010; its log:" >&2
+  if ! wait_ready "http://127.0.0.1:$EDGEGUARD_PORT/" "$eg_pid" 15; then
+    echo "run.sh: edgeguard did not come up on 127.0.0.1:$EDGEGUARD_PORT; its log:" >&2
     tail -n 30 "$tmp/edgeguard.log" >&2
     exit 1
   fi
@@ -125,8 +131,14 @@ stop_pid() {  # stop_pid PID: TERM, wait up to 5 s, then KILL
 # --- start the servers -------------------------------------------------------------------------
 echo "== edgeguard benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) CPUs, $(uname -r)"
 echo "   $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(haproxy -v | head -1 | cut -d' ' -f1-3), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-anchors_up=1
-bash "$ANCHORS" start >"$tmp/anchors-start.log" 2>&1 || { cat "$tmp/anchors-start.log" >&2; exit 1; }
+echo "   load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on these cores skews the numbers)"
+if [ "$ANCHORS_RUNNING" = 1 ]; then
+  echo "   anchors: using the ones already running on 9001-9003 (ANCHORS_RUNNING=1)"
+  : >"$tmp/anchors-start.log"
+else
+  anchors_up=1
+  bash "$ANCHORS" start >"$tmp/anchors-start.log" 2>&1 || { cat "$tmp/anchors-start.log" >&2; exit 1; }
+fi
 for u in $ORIGIN http://127.0.0.1:9002/ http://127.0.0.1:9003/; do
   wait_ready "$u" "" 10 || { echo "run.sh: anchor $u is not answering" >&2; cat "$tmp/anchors-start.log" >&2; exit 1; }
 done
@@ -136,9 +148,14 @@ if [ -n "$EDGEGUARD_URL" ]; then
   eg_url=$EDGEGUARD_URL
   echo "   edgeguard slot: EXTERNAL server at $eg_url (EDGEGUARD_URL), not $EDGEGUARD_BIN"
 else
-  eg_url=http://127.0.0.1:9010/
+  eg_config=$CONFIG
+  if [ "$EDGEGUARD_PORT" != 9010 ]; then
+    eg_config=$tmp/edgeguard-bench.yaml
+    sed "s#127\.0\.0\.1:9010#127.0.0.1:$EDGEGUARD_PORT#" "$CONFIG" >"$eg_config"
+  fi
+  eg_url=http://127.0.0.1:$EDGEGUARD_PORT/
   start_edgeguard
-  echo "   edgeguard: $EDGEGUARD_BIN serve -c $CONFIG --workers 1 (pid $eg_pid)"
+  echo "   edgeguard: $EDGEGUARD_BIN serve -c $eg_config --workers 1 (pid $eg_pid)"
 fi
 
 names=(edgeguard nginx haproxy)
