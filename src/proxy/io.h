@@ -28,7 +28,14 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
       : timer_(ex), on_expire_(std::move(on_expire)) {}
 
   void start() { arm_wait(); }
-  void set(Clock::duration d) { deadline_ = Clock::now() + d; }
+  void set(Clock::duration d) {
+    deadline_ = Clock::now() + d;
+    // Later deadlines wait for the armed wake-up; only an earlier one re-arms the timer.
+    if (deadline_ < armed_at_ && !stopped_) {
+      timer_.cancel();
+      arm_wait();
+    }
+  }
   void clear() { deadline_ = Clock::time_point::max(); }
   void stop() {
     stopped_ = true;
@@ -42,9 +49,11 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
     // Idle connections without a deadline still wake once a minute; cheap and simple.
     auto at = deadline_ == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(60)
                                                       : deadline_;
+    armed_at_ = at;
     timer_.expires_at(at);
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
-      if (self->stopped_) return;
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      // Cancelled: stopped, or replaced by an earlier wake-up that is already armed.
+      if (ec == asio::error::operation_aborted || self->stopped_) return;
       if (Clock::now() >= self->deadline_) {
         self->expired_ = true;
         self->deadline_ = Clock::time_point::max();
@@ -57,6 +66,7 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
   asio::steady_timer timer_;
   std::function<void()> on_expire_;
   Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point armed_at_ = Clock::time_point::max();
   bool stopped_ = false;
   bool expired_ = false;
 };

@@ -85,6 +85,12 @@ RequestView Pipeline::view() const {
 }
 
 awaitable<Reply> Pipeline::run() {
+  Reply r = co_await run_phases();
+  response_headers(r);  // on every answer, the edge's own included (request id, Via)
+  co_return r;
+}
+
+awaitable<Reply> Pipeline::run_phases() {
   if (auto r = viewer_protocol_policy()) co_return std::move(*r);
   if (auto r = allowed_methods()) co_return std::move(*r);
   http::Headers extra_origin_headers;
@@ -92,13 +98,11 @@ awaitable<Reply> Pipeline::run() {
   if (auto r = co_await viewer_request_function()) co_return std::move(*r);
   if (auto r = cache_lookup()) {
     co_await viewer_response_function(*r);
-    response_headers(*r);
     co_return std::move(*r);
   }
   if (auto r = co_await origin_request_function()) {
     cache_store(*r);
     co_await viewer_response_function(*r);
-    response_headers(*r);
     co_return std::move(*r);
   }
   const config::Origin& origin = snap_.origins[behavior_->origin_index];
@@ -112,7 +116,6 @@ awaitable<Reply> Pipeline::run() {
   co_await custom_error_response(r);
   if (r.from_origin) cache_store(r);
   co_await viewer_response_function(r);
-  response_headers(r);
   co_return r;
 }
 

@@ -52,6 +52,7 @@ class Pipeline {
   const config::Behavior& behavior() const { return *behavior_; }
 
  private:
+  awaitable<Reply> run_phases();
   std::optional<Reply> viewer_protocol_policy();
   std::optional<Reply> allowed_methods();
   std::optional<Reply> web_acl(http::Headers& extra_origin_headers);

@@ -286,7 +286,12 @@ awaitable<bool> ViewerConnection::send_reply(Reply& r, const http::Request& req,
     }
   } else if (!status_has_no_body(resp.status) || resp.status == 304) {
     uint64_t len = source == Source::File ? r.file_length : resp.body.size();
-    if (resp.status != 304) out.append("Content-Length: ").append(std::to_string(len)).append("\r\n");
+    // A local origin answering HEAD has no body but states the length GET would have.
+    const std::string* declared = resp.headers.find("content-length");
+    if (req.method == "HEAD" && declared && source == Source::Memory && resp.body.empty())
+      out.append("Content-Length: ").append(*declared).append("\r\n");
+    else if (resp.status != 304)
+      out.append("Content-Length: ").append(std::to_string(len)).append("\r\n");
   }
   if (!keep_alive) out.append("Connection: close\r\n");
   else if (!viewer11) out.append("Connection: keep-alive\r\n");
