@@ -213,6 +213,9 @@ awaitable<Reply> Pipeline::origin_fetch(const config::Origin& origin, const std:
     }
     case config::OriginKind::Directory: {
       DirectoryResult d = serve_directory({origin.directory, origin.index_document}, method, path, headers);
+      if (d.response.status == 301 && !query.empty())
+        if (const std::string* loc = d.response.headers.find("location"))
+          d.response.headers.set("Location", *loc + "?" + std::string(query));
       Reply r = from_response(std::move(d.response), "Miss");
       r.file_fd = d.file_fd;
       r.file_offset = d.offset;
