@@ -9,7 +9,13 @@
 namespace eg {
 
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
-bool iequals(std::string_view a, std::string_view b);
+// Inline: header lookups call it for every header of every request.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
 std::string to_lower(std::string_view s);
 std::string_view trim(std::string_view s);  // spaces and tabs
 std::vector<std::string_view> split(std::string_view s, char sep);

@@ -7,7 +7,6 @@
 
 namespace eg::http {
 
-bool iequals(std::string_view a, std::string_view b) { return eg::iequals(a, b); }
 
 // ---- Headers ---------------------------------------------------------------------------
 

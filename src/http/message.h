@@ -5,9 +5,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/strings.h"
+
 namespace eg::http {
 
-bool iequals(std::string_view a, std::string_view b);
+inline bool iequals(std::string_view a, std::string_view b) { return eg::iequals(a, b); }
 
 struct Header {
   std::string name;   // as received (case preserved); compare with iequals
