@@ -40,6 +40,11 @@ class ByteBuffer {
     if (begin_ == end_) begin_ = end_ = 0;
   }
   void clear() { begin_ = end_ = 0; }
+  // Gives the memory back (an idle keep-alive connection should cost next to nothing).
+  void release() {
+    buf_.reset();
+    cap_ = begin_ = end_ = 0;
+  }
 
  private:
   std::unique_ptr<char[]> buf_;

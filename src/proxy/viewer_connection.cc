@@ -19,6 +19,7 @@ namespace {
 constexpr size_t kReadChunk = 16384;
 constexpr size_t kRelayChunk = 65536;
 constexpr auto kWatchAfter = std::chrono::milliseconds(200);
+constexpr auto kParkAfter = std::chrono::seconds(1);
 
 void append_chunk(std::string& out, std::string_view data) {
   if (data.empty()) return;
@@ -123,7 +124,12 @@ awaitable<void> ViewerConnection::run() {
         }
       }
       if (idle_ && worker_.draining()) co_return;
+      if (idle_) idle_since_ = Clock::now();
       auto [ec, n] = co_await read_some();
+      if (ec == asio::error::operation_aborted && park_requested_ && !closed_) {
+        co_await park();
+        continue;
+      }
       if (ec || n == 0) co_return;  // closed, reset or timed out
       if (idle_) {
         idle_ = false;  // the first byte of a request starts the header timeout
@@ -190,6 +196,27 @@ awaitable<bool> ViewerConnection::send_parse_error(const http::ParseError& e) {
                     "\r\nConnection: close\r\n\r\n" + body;
   error_code ec = co_await write_all(out);
   co_return !ec;
+}
+
+bool ViewerConnection::park_if_idle(Clock::time_point now) {
+  // TLS reads are not cancelled: a cancelled SSL read leaves the stream unusable.
+  if (!idle_ || tls_ || closed_ || park_requested_ || parked_ || !rbuf_.empty()) return false;
+  if (now - idle_since_ < kParkAfter) return false;
+  park_requested_ = true;
+  error_code ec;
+  sock_.cancel(ec);  // the pending read ends with operation_aborted; run() parks
+  return true;
+}
+
+awaitable<void> ViewerConnection::park() {
+  // Buffers go back to the allocator; the socket is watched for readability alone (one
+  // epoll_ctl, paid only by connections idle for a while). The idle deadline still runs.
+  rbuf_.release();
+  std::string().swap(wbuf_);
+  parked_ = true;
+  co_await sock_.async_wait(tcp::socket::wait_read, nothrow);
+  parked_ = false;
+  park_requested_ = false;
 }
 
 void ViewerConnection::watch_if_waiting(Clock::time_point now) {

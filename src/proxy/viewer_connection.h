@@ -25,11 +25,14 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
   // Called by the worker's housekeeping tick: starts noticing a viewer that leaves while
   // its request waits for a slow origin (the origin connection is then closed at once).
   void watch_if_waiting(Clock::time_point now);
+  // Also from the tick: a keep-alive connection idle for a second gives back its buffers.
+  bool park_if_idle(Clock::time_point now);  // true when it parked just now
 
   std::list<ViewerConnection*>::iterator registry_pos;
 
  private:
   awaitable<bool> handshake();
+  awaitable<void> park();
   awaitable<std::tuple<boost::system::error_code, size_t>> read_some();
   awaitable<boost::system::error_code> write_all(std::string_view data);
   awaitable<bool> read_body(http::Request& req);
@@ -58,6 +61,9 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
   bool closed_ = false;
   bool watching_ = false;
   Clock::time_point awaiting_origin_since_{};
+  Clock::time_point idle_since_{};
+  bool park_requested_ = false;
+  bool parked_ = false;
 };
 
 }  // namespace eg::proxy

@@ -1,5 +1,6 @@
 #include "proxy/worker.h"
 
+#include <malloc.h>
 #include <sys/socket.h>
 
 #include "core/http_date.h"
@@ -84,7 +85,20 @@ awaitable<void> Worker::housekeeping_loop() {
     t.expires_after(kTick);
     co_await t.async_wait(nothrow);
     auto now = Clock::now();
-    for (auto* c : conns_) c->watch_if_waiting(now);
+    size_t parked = 0;
+    for (auto* c : conns_) {
+      c->watch_if_waiting(now);
+      if (c->park_if_idle(now)) ++parked;
+    }
+    // Freed buffers stay in the process until the allocator gives them back; after a wave
+    // of connections went idle, hand the memory to the kernel (RSS is what operators see).
+    parked_since_trim_ += parked;
+    bool wave_over = parked == 0 && parked_since_trim_ >= 64;
+    if ((wave_over || parked_since_trim_ >= 4096) && now - last_trim_ >= std::chrono::milliseconds(500)) {
+      ::malloc_trim(0);
+      parked_since_trim_ = 0;
+      last_trim_ = now;
+    }
     if (log_ && now - last_flush >= snapshot()->access_log.flush_interval) {
       log_->flush();
       last_flush = now;

@@ -80,6 +80,8 @@ class Worker {
   std::time_t date_second_ = 0;
   std::string date_;
   std::string via_;
+  size_t parked_since_trim_ = 0;
+  Clock::time_point last_trim_{};
 };
 
 }  // namespace eg::proxy

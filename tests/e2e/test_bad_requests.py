@@ -147,3 +147,23 @@ def test_bad_request_after_a_good_one_on_the_same_connection(gw, origin):
         assert c.read_response().status == 400
         assert c.closed_by_peer(timeout=2)
     assert [r.path for r in origin.requests] == ["/good"]
+
+
+def test_keep_alive_connection_idle_for_seconds_still_serves(gw, origin):
+    """A keep-alive connection idle for over a second gives back its buffers (it is
+    "parked") and must answer its next request, including one that arrives in pieces."""
+    import time
+    with RawConn(gw.port) as c:
+        c.send(b"GET /idle/1 HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        assert c.read_response().status == 200
+        time.sleep(2.5)
+        c.send(b"GET /idle/2 HTT")
+        time.sleep(0.2)
+        c.send(b"P/1.1\r\nHost: example.test\r\n\r\n")
+        resp = c.read_response()
+        assert resp.status == 200
+        assert resp.text == "origin=origin path=/idle/2\n"
+        time.sleep(2.5)
+        c.send(b"POST /idle/3 HTTP/1.1\r\nHost: example.test\r\nContent-Length: 4\r\n\r\nbody")
+        assert c.read_response().text == "origin=origin path=/idle/3\n"
+    assert origin.requests[-1].body == b"body"
