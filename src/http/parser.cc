@@ -589,6 +589,24 @@ void copy_fields(std::string_view head, size_t pos, size_t count, Headers& out) 
   }
 }
 
+// The part both parsers share: scan the head, copying fields while they are checked when
+// the head arrived in one go (`fresh`; otherwise the caller copies them at the end), and
+// once it is complete hand back the scan state and reset it for the next message.
+ParseStatus scan_message_head(std::string_view data, HeadScan& scan, const ScanRules& rules,
+                              ParseError& error, Headers& headers, size_t& head_end,
+                              HeadScan& done, bool& fresh) {
+  fresh = scan.pos == 0;
+  if (fresh) {
+    headers.clear();
+    headers.list().reserve(16);
+  }
+  ParseStatus st = scan_head(data, scan, rules, error, head_end, fresh ? &headers : nullptr);
+  if (st == ParseStatus::Incomplete) return st;
+  done = scan;
+  scan = {};
+  return st;
+}
+
 }  // namespace
 
 // ---- RequestParser ---------------------------------------------------------------------
@@ -601,18 +619,11 @@ ParseStatus RequestParser::parse(std::string_view data, Request& out, size_t& co
                         431,
                         400,
                         true};
-  // Read in one go (the usual case), the fields are copied while they are checked.
-  const bool fresh = scan_.pos == 0;
-  if (fresh) {
-    out.headers.clear();
-    out.headers.list().reserve(16);
-  }
+  bool fresh = false;
   size_t head_end = 0;
-  ParseStatus st = scan_head(data, scan_, rules, error_, head_end, fresh ? &out.headers : nullptr);
-  if (st == ParseStatus::Incomplete) return st;
-  const HeadScan s = scan_;
-  scan_ = {};
-  if (st == ParseStatus::Error) return st;
+  HeadScan s;
+  ParseStatus st = scan_message_head(data, scan_, rules, error_, out.headers, head_end, s, fresh);
+  if (st != ParseStatus::Done) return st;
 
   std::string_view head = data.substr(s.head_begin, head_end - s.head_begin);
   std::string_view method = head.substr(0, s.start.mark);
@@ -659,17 +670,11 @@ ParseStatus ResponseParser::parse(std::string_view data, std::string_view reques
                         502,
                         502,
                         false};
-  const bool fresh = scan_.pos == 0;
-  if (fresh) {
-    out.headers.clear();
-    out.headers.list().reserve(16);
-  }
+  bool fresh = false;
   size_t head_end = 0;
-  ParseStatus st = scan_head(data, scan_, rules, error_, head_end, fresh ? &out.headers : nullptr);
-  if (st == ParseStatus::Incomplete) return st;
-  const HeadScan s = scan_;
-  scan_ = {};
-  if (st == ParseStatus::Error) return st;
+  HeadScan s;
+  ParseStatus st = scan_message_head(data, scan_, rules, error_, out.headers, head_end, s, fresh);
+  if (st != ParseStatus::Done) return st;
 
   std::string_view head = data.substr(s.head_begin, head_end - s.head_begin);
   std::string_view line = head.substr(0, head.find('\n') - 1);

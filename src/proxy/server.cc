@@ -128,6 +128,4 @@ void Server::shutdown() {
   for (auto& w : workers_) w->join();
 }
 
-void Server::wait() {}
-
 }  // namespace eg::proxy

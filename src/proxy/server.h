@@ -32,7 +32,6 @@ class Server {
   void reopen_logs();
   // Graceful: stop accepting, let in-flight requests finish (up to drain_timeout).
   void shutdown();
-  void wait();
 
   std::shared_ptr<const config::Snapshot> current() const;
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
