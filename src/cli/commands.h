@@ -1,17 +1,19 @@
-// The subcommands, one function each.
+// The subcommands. Each lives in its own file and exposes one `add_*_command` function that
+// declares its flags on the app and returns what runs it; main.cc lists them in one table.
 #pragma once
-#include <string>
+#include <CLI/CLI.hpp>
+#include <functional>
 
 namespace eg::cli {
 
-struct ServeArgs {
-  std::string config;
-  int workers = 0;
-  bool banner = false;
-  std::string log_level = "info";
+struct Command {
+  CLI::App* sub = nullptr;
+  std::function<int()> run;  // 0 success, 1 a failure it explained, 2 bad usage
 };
 
-int run_serve(const ServeArgs& args);
-int run_check_command(const std::string& file);
+using AddCommand = Command (*)(CLI::App& app);
+
+Command add_serve_command(CLI::App& app);
+Command add_check_command(CLI::App& app);
 
 }  // namespace eg::cli

@@ -16,11 +16,16 @@ void print_banner(const config::Snapshot& s) {
   std::string base = (l.tls ? "https://" : "http://") + l.host + ":" + std::to_string(l.port);
   std::cout << "\nedgeguard is serving the quickstart distribution on " << base << "\n\n"
             << "Try:\n"
-            << "  curl -i " << base << "/                 # the directory origin (examples/quickstart/public)\n"
-            << "  curl -i " << base << "/api/hello?x=1    # the echo origin: shows what the origin receives\n"
-            << "  curl -i " << base << "/hotels/rooms/    # prefix rewrite: /hotels/<*> -> /<*> on the echo origin\n"
-            << "  curl -i " << base << "/../etc/passwd    # refused: nothing outside the directory\n"
-            << "  curl -i -X DELETE " << base << "/       # 403: the default behavior allows GET, HEAD\n";
+            << "  curl -i " << base
+            << "/                 # the directory origin (examples/quickstart/public)\n"
+            << "  curl -i " << base
+            << "/api/hello?x=1    # the echo origin: shows what the origin receives\n"
+            << "  curl -i " << base
+            << "/hotels/rooms/    # prefix rewrite: /hotels/<*> -> /<*> on the echo origin\n"
+            << "  curl -i " << base
+            << "/../etc/passwd    # refused: nothing outside the directory\n"
+            << "  curl -i -X DELETE " << base
+            << "/       # 403: the default behavior allows GET, HEAD\n";
   if (s.admin.enabled)
     std::cout << "  curl -H \"Authorization: Bearer $(cat " << s.admin.token_file << ")\" http://"
               << s.admin.host << ":" << s.admin.port << "/stats\n";
@@ -29,7 +34,12 @@ void print_banner(const config::Snapshot& s) {
 
 }  // namespace
 
-int run_check_command(const std::string& file) { return config::run_check(file, std::cout, std::cerr); }
+struct ServeArgs {
+  std::string config;
+  int workers = 0;
+  bool banner = false;
+  std::string log_level = "info";
+};
 
 int run_serve(const ServeArgs& args) {
   if (args.log_level == "debug") log::set_level(log::Level::Debug);
@@ -84,6 +94,25 @@ int run_serve(const ServeArgs& args) {
   server.shutdown();
   log::info("stopped");
   return 0;
+}
+
+Command add_serve_command(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* s = app.add_subcommand("serve", "Run the gateway");
+  s->add_option("-c,--config", args->config, "Config file (YAML or JSON)")->required();
+  s->add_option("--workers", args->workers, "Worker threads (default: one per core)")
+      ->check(CLI::Range(1, 1024));
+  s->add_flag("--quickstart-banner", args->banner, "Print what to try (used by make run)");
+  s->add_option("--log-level", args->log_level, "debug, info, warn, error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  return {s, [args] { return run_serve(*args); }};
+}
+
+Command add_check_command(CLI::App& app) {
+  auto file = std::make_shared<std::string>();
+  auto* c = app.add_subcommand("check", "Validate a config file and list every error");
+  c->add_option("-c,--config", *file, "Config file (YAML or JSON)")->required();
+  return {c, [file] { return config::run_check(*file, std::cout, std::cerr); }};
 }
 
 }  // namespace eg::cli
