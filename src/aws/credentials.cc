@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -251,7 +252,8 @@ class ProcessProvider : public CredentialProvider {
       return ProviderResult::error(origin_ + ": credential_process '" + command_ +
                                    "': " + out.error);
     if (out.exit_status != 0) {
-      std::string err(trim(out.err));
+      std::string err = out.err;
+      while (!err.empty() && std::isspace(static_cast<unsigned char>(err.back()))) err.pop_back();
       if (err.size() > 500) err = err.substr(0, 500) + "...";
       return ProviderResult::error(origin_ + ": credential_process '" + command_ +
                                    "' exited with status " + std::to_string(out.exit_status) +

@@ -504,8 +504,11 @@ VerifyResult Verifier::verify(const RequestView& request,
   if (options_.allow_presigned) {
     for (auto piece : split(request.query, '&')) {
       std::string_view name = piece.substr(0, piece.find('='));
-      if (name == "X-Amz-Signature" || name == "X-Amz-Algorithm" || name == "X-Amz-Credential")
-        return verify_presigned(request, now);
+      if (name == "X-Amz-Signature" || name == "X-Amz-Algorithm" || name == "X-Amz-Credential") {
+        VerifyResult r = verify_presigned(request, now);
+        r.presigned = true;
+        return r;
+      }
     }
   }
   return fail(VerifyFailure::kMissingAuthentication, "Missing Authentication Token");
