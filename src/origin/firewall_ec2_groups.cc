@@ -141,6 +141,21 @@ Ec2GroupPlan plan_ec2_groups(const std::vector<Ec2Group>& current, const Desired
       while (!room) {
         Slot slot;
         if (next_spare < spare.size()) {
+          // The spare group that already holds the most of what is missing moves the fewest
+          // rules; ties keep the order (assigned before unassigned, by index).
+          size_t best = next_spare, best_count = 0;
+          for (size_t i = next_spare; i < spare.size(); ++i) {
+            size_t n = 0;
+            for (const auto& have : spare[i]->rules) n += want.count(have) && !placed.count(have);
+            if (n > best_count) best = i, best_count = n;
+          }
+          std::swap(spare[next_spare], spare[best]);
+          std::stable_sort(spare.begin() + long(next_spare) + 1, spare.end(),
+                           [&](auto* a, auto* b) {
+                             bool a_stale = !a->scope.empty(), b_stale = !b->scope.empty();
+                             if (a_stale != b_stale) return a_stale;
+                             return by_index(a, b);
+                           });
           const Ec2Group* g = spare[next_spare++];
           adopted.insert(g);
           slot = start_slot(*g);

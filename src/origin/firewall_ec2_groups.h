@@ -10,7 +10,8 @@
 // stays, empty, and is filled again first when the ranges grow. A group found by the
 // allowlist's tag but without a scope tag (made by hand, say, and already attached where it
 // is needed) is spare: it is left alone until a scope needs room, then adopted (tagged with
-// scope and index) before any new group is created. Groups of a scope no longer desired
+// scope and index) before any new group is created; the spare group already holding the
+// most of the missing rules goes first. Groups of a scope no longer desired
 // (GLOBAL kept apart before, not now) are spare too, and emptied unless adopted. A group
 // holding more rules than the limit (the limit was lowered) keeps them: it only gets no more.
 #pragma once
