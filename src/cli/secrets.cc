@@ -31,7 +31,6 @@ using Clock = std::chrono::steady_clock;
 using origin::SecretStore;
 using origin::StoredVersion;
 
-constexpr auto kLockWait = std::chrono::seconds(30);
 constexpr int kTestAttempts = 3;
 
 struct SecretsArgs {
@@ -46,6 +45,7 @@ struct SecretsArgs {
   int count = 0;
   std::string drain = "2s";
   std::string timeout = "10s";
+  std::string lock_wait = "30s";
   std::string ca_file;
 };
 
@@ -87,9 +87,10 @@ std::string stages_text(const StoredVersion& v) {
 
 // A response body in one line, shortened: reload errors are config errors (never values).
 std::string body_excerpt(const std::string& body) {
-  std::string s(trim(body));
+  std::string s = body;
   for (auto& c : s)
     if (c == '\n' || c == '\r') c = ' ';
+  s = std::string(trim(s));
   if (s.size() > 600) s = s.substr(0, 600) + "...";
   return s;
 }
@@ -101,6 +102,7 @@ struct Plan {
   std::string token;
   std::string test_url, test_header;
   std::chrono::milliseconds drain{0};
+  std::chrono::milliseconds lock_wait{30'000};
   aws::HttpClientOptions http;
 };
 
@@ -113,7 +115,7 @@ class Rotation {
     auto started = Clock::now();
     say("rotate " + p_.name + " in " + p_.store);
     std::string error;
-    auto lock = origin::StoreLock::acquire(p_.store, kLockWait, error);
+    auto lock = origin::StoreLock::acquire(p_.store, p_.lock_wait, error);
     if (!lock) return fail(error);
 
     // create
@@ -342,6 +344,12 @@ int make_plan(const SecretsArgs& a, Plan& p) {
   } else {
     return usage("--drain: expected a duration like 2s or 500ms (or 0), found '" + a.drain + "'");
   }
+  if (auto w = origin::parse_interval(a.lock_wait))
+    p.lock_wait = *w;
+  else if (a.lock_wait == "0")
+    p.lock_wait = std::chrono::milliseconds(0);
+  else
+    return usage("--lock-wait: expected a duration like 30s (or 0), found '" + a.lock_wait + "'");
   auto t = origin::parse_interval(a.timeout);
   if (!t) return usage("--timeout: expected a duration like 10s, found '" + a.timeout + "'");
   p.http.connect_timeout = std::min(*t, std::chrono::milliseconds(5000));
@@ -467,7 +475,7 @@ int run_add(const SecretsArgs& a) {
     return 2;
   }
   std::string error;
-  auto lock = origin::StoreLock::acquire(a.store, kLockWait, error);
+  auto lock = origin::StoreLock::acquire(a.store, std::chrono::seconds(30), error);
   if (!lock) return fail(error);
   auto r = origin::read_store_file(a.store, /*missing_ok=*/true);
   for (const auto& w : r.warnings) warn(w + "; rewriting it now");
@@ -521,6 +529,10 @@ Command add_secrets_command(CLI::App& app) {
                    "Wait after the edges switch before the old value stops being accepted")
       ->capture_default_str();
   rotate->add_option("--timeout", args->timeout, "Per admin call and test request")
+      ->capture_default_str();
+  rotate
+      ->add_option("--lock-wait", args->lock_wait,
+                   "How long to wait for another rotation of the same store to finish")
       ->capture_default_str();
   rotate->add_option("--ca-file", args->ca_file, "PEM bundle trusted for https admin/test URLs");
 

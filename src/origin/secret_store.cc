@@ -751,7 +751,10 @@ std::optional<StoreLock> StoreLock::acquire(const std::string& store_path,
 StoreLock::StoreLock(StoreLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
 
 StoreLock::~StoreLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
+  if (fd_ < 0) return;
+  // No pid left behind for a later holder that does not write one (flock(1), say).
+  [[maybe_unused]] int rc = ::ftruncate(fd_, 0);
+  ::close(fd_);  // closing the descriptor releases the flock
 }
 
 }  // namespace eg::origin
