@@ -570,6 +570,10 @@ SigningParams params_for(std::string_view service, std::string_view region,
   return p;
 }
 
+bool allows_unsigned_payload(std::string_view service) {
+  return service == "s3" || service == "s3-object-lambda" || service == "s3express";
+}
+
 namespace {
 
 // What both signing forms check before doing any work.

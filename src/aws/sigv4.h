@@ -96,6 +96,10 @@ struct SigningParams {
 SigningParams params_for(std::string_view service, std::string_view region,
                          std::chrono::system_clock::time_point time);
 
+// Whether `service` accepts UNSIGNED-PAYLOAD in place of the body's hash (S3 does; Lambda
+// and API Gateway do not): what a proxy may send when a body is too large to buffer.
+bool allows_unsigned_payload(std::string_view service);
+
 // Result of header signing. Reuse one object across calls to reuse its buffers.
 struct SigningOutput {
   std::string authorization;

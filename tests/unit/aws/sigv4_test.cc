@@ -169,6 +169,12 @@ TEST(Signer, PayloadForms) {
   EXPECT_TRUE(given.out.canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));
 }
 
+TEST(Signer, OnlyS3TakesUnsignedPayloads) {
+  EXPECT_TRUE(allows_unsigned_payload("s3"));
+  EXPECT_FALSE(allows_unsigned_payload("lambda"));
+  EXPECT_FALSE(allows_unsigned_payload("execute-api"));
+}
+
 TEST(Signer, RefusesUnusableInput) {
   auto s = sign({{"Accept", "x"}});
   EXPECT_FALSE(s.ok);
