@@ -7,6 +7,7 @@
 
 #include "origin/firewall_process.h"
 #include "origin/ipranges_json.h"
+#include "origin/ipranges_json_reader.h"
 
 namespace eg::origin {
 namespace {
@@ -198,51 +199,93 @@ std::unique_ptr<FirewallBackend> make_nftables(const BackendOptions& options, st
 
 }  // namespace
 
-bool parse_nft_listing(const std::string& json, NftablesState& out, std::string& error) {
+namespace {
+
+// A set, streamed: its elements can number in the thousands (the reader is at its '{').
+bool read_set(JsonReader& json, NftablesState::Set& s, std::string& error) {
+  json.begin_object();
+  std::string key;
+  while (json.next_key(key)) {
+    if (key == "elem" && json.peek() == JsonReader::Kind::Array) {
+      json.begin_array();
+      while (json.next_element()) {
+        Json el;
+        if (!json.read_value(el)) break;
+        if (!read_element(el, s.prefixes)) {
+          error = fmt::format("set {}: element {} is not an address, prefix or range", s.name,
+                              el.dump(-1, ' ', false, Json::error_handler_t::replace));
+          return false;
+        }
+      }
+      continue;
+    }
+    Json v;
+    if (!json.read_value(v)) break;
+    if (key == "name" && v.is_string()) s.name = v.get<std::string>();
+    if (key == "type" && v.is_string()) s.type = v.get<std::string>();
+    if (key == "flags" && v.is_array())
+      for (const Json& flag : v) s.interval = s.interval || flag == "interval";
+  }
+  s.prefixes = normalise(std::move(s.prefixes));
+  return true;
+}
+
+}  // namespace
+
+bool parse_nft_listing(const std::string& json_text, NftablesState& out, std::string& error) {
   out = NftablesState{};
-  JsonParse parsed = parse_json(json);
-  if (!parsed.ok()) {
-    error = parsed.error;
-    return false;
-  }
-  const Json& root = parsed.value;
-  if (!root.is_object() || !root.contains("nftables") || !root["nftables"].is_array()) {
-    error = "expected {\"nftables\": [...]}";
-    return false;
-  }
-  for (const Json& item : root["nftables"]) {
-    if (!item.is_object()) continue;
-    if (item.contains("table")) out.table_exists = true;
-    if (auto it = item.find("set"); it != item.end() && it->is_object()) {
-      NftablesState::Set s;
-      s.name = it->value("name", "");
-      if (auto t = it->find("type"); t != it->end() && t->is_string()) s.type = *t;
-      if (auto f = it->find("flags"); f != it->end() && f->is_array())
-        for (const Json& flag : *f) s.interval = s.interval || flag == "interval";
-      if (auto e = it->find("elem"); e != it->end() && e->is_array()) {
-        for (const Json& el : *e) {
-          if (!read_element(el, s.prefixes)) {
-            error = fmt::format("set {}: element {} is not an address, prefix or range", s.name,
-                                el.dump(-1, ' ', false, Json::error_handler_t::replace));
-            return false;
+  JsonReader json(json_text);
+  bool saw_list = false;
+  if (json.peek() == JsonReader::Kind::Object) {
+    json.begin_object();
+    std::string key;
+    while (json.next_key(key)) {
+      if (key != "nftables" || json.peek() != JsonReader::Kind::Array) {
+        json.skip_value();
+        continue;
+      }
+      saw_list = true;
+      json.begin_array();
+      while (json.next_element()) {
+        if (json.peek() != JsonReader::Kind::Object) {
+          json.skip_value();
+          continue;
+        }
+        json.begin_object();
+        std::string kind;
+        while (json.next_key(kind)) {
+          if (kind == "set" && json.peek() == JsonReader::Kind::Object) {
+            NftablesState::Set s;
+            if (!read_set(json, s, error)) return false;
+            out.sets.push_back(std::move(s));
+            continue;
+          }
+          Json v;
+          if (!json.read_value(v)) break;
+          if (!v.is_object()) continue;
+          if (kind == "table") out.table_exists = true;
+          if (kind == "chain" && v.value("name", "") == kChain) {
+            out.chain_exists = true;
+            out.chain_hook_ok = v.value("type", "") == "filter" && v.value("hook", "") == "input" &&
+                                v.contains("prio") && v["prio"] == 0 &&
+                                v.value("policy", "") == "accept";
+          }
+          if (kind == "rule" && v.value("chain", "") == kChain) {
+            auto c = v.find("comment");
+            out.rule_comments.push_back(c != v.end() && c->is_string() ? c->get<std::string>()
+                                                                       : "");
           }
         }
       }
-      s.prefixes = normalise(std::move(s.prefixes));
-      out.sets.push_back(std::move(s));
     }
-    if (auto it = item.find("chain"); it != item.end() && it->is_object()) {
-      if (it->value("name", "") != kChain) continue;
-      out.chain_exists = true;
-      out.chain_hook_ok = it->value("type", "") == "filter" && it->value("hook", "") == "input" &&
-                          it->contains("prio") && (*it)["prio"] == 0 &&
-                          it->value("policy", "") == "accept";
-    }
-    if (auto it = item.find("rule"); it != item.end() && it->is_object()) {
-      if (it->value("chain", "") != kChain) continue;
-      auto c = it->find("comment");
-      out.rule_comments.push_back(c != it->end() && c->is_string() ? c->get<std::string>() : "");
-    }
+  }
+  if (!json.finish()) {
+    error = "not JSON: " + json.error();
+    return false;
+  }
+  if (!saw_list) {
+    error = "expected {\"nftables\": [...]}";
+    return false;
   }
   return true;
 }

@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "origin/ipranges_json.h"
 
 namespace eg::origin {
@@ -119,6 +122,11 @@ bool JsonReader::next_element() {
 bool JsonReader::read_string(std::string& out) {
   if (peek() != Kind::String) return fail("expected a string");
   return scan_string(&out);
+}
+
+bool JsonReader::read_number(std::string_view& raw) {
+  if (peek() != Kind::Number) return fail("expected a number");
+  return scan_number(&raw);
 }
 
 namespace {
@@ -358,6 +366,66 @@ bool JsonReader::skip_value() {
       }
       break;
     }
+  }
+}
+
+bool JsonReader::read_value(Json& out, int depth) {
+  if (depth > 64) return fail("nested deeper than 64 levels");
+  switch (peek()) {
+    case Kind::Object: {
+      out = Json::object();
+      begin_object();
+      std::string key;
+      while (next_key(key))
+        if (!read_value(out[key], depth + 1)) return false;
+      return !failed();
+    }
+    case Kind::Array: {
+      out = Json::array();
+      begin_array();
+      while (next_element()) {
+        out.push_back(nullptr);
+        if (!read_value(out.back(), depth + 1)) return false;
+      }
+      return !failed();
+    }
+    case Kind::String: {
+      std::string v;
+      if (!scan_string(&v)) return false;
+      out = std::move(v);
+      return true;
+    }
+    case Kind::Number: {
+      std::string_view raw;
+      if (!scan_number(&raw)) return false;
+      std::string text(raw);
+      if (text.find_first_of(".eE") == std::string::npos) {
+        char* end = nullptr;
+        errno = 0;
+        if (text[0] == '-') {
+          long long v = strtoll(text.c_str(), &end, 10);
+          if (errno == 0) return out = v, true;
+        } else {
+          unsigned long long v = strtoull(text.c_str(), &end, 10);
+          if (errno == 0) return out = v, true;
+        }
+      }
+      out = strtod(text.c_str(), nullptr);
+      return true;
+    }
+    case Kind::True:
+      out = true;
+      return scan_literal("true");
+    case Kind::False:
+      out = false;
+      return scan_literal("false");
+    case Kind::Null:
+      out = nullptr;
+      return scan_literal("null");
+    case Kind::End:
+      return fail("expected a value");
+    default:
+      return false;
   }
 }
 

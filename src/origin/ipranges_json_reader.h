@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "origin/ipranges_json.h"
+
 namespace eg::origin {
 
 class JsonReader {
@@ -28,7 +30,12 @@ class JsonReader {
   // True when another element follows (its ',' consumed); false at ']' (consumed) or error.
   bool next_element();
   bool read_string(std::string& out);
+  // The number's text as written ("-1.5e3"), checked against the JSON grammar.
+  bool read_number(std::string_view& raw);
   bool skip_value();
+  // The next value as a tree, for the small parts of a large document (nesting beyond 64
+  // levels is refused: this one recurses).
+  bool read_value(Json& out, int depth = 0);
   // Skips the next value and says what it was: "the number 5", "the string \"x\"", "an
   // object", "an array", "null", "true", "false".
   std::string describe_and_skip();
