@@ -111,7 +111,7 @@ class Load:
     """Threads on keep-alive connections to the edge, paced to `rate` requests per second in
     all; every status other than 200 and every exception is a failure."""
 
-    def __init__(self, port: int, threads: int = 6, rate: int = 300):
+    def __init__(self, port: int, threads: int = 16, rate: int = 300):
         self.port = port
         self.interval = threads / rate
         self.stop = threading.Event()
@@ -211,7 +211,8 @@ def test_rotation_under_load(topo):
     sent = load.ok + len(load.failures)
     assert load.failures == [], f"{len(load.failures)} of {sent} failed:\n" + "\n".join(
         load.failures[:20]) + "\n" + proc_out
-    assert load.ok >= 200 * (took + 2) * 0.5, (load.ok, took)
+    # paced at 300/s; a shared 2-core machine reaches 250-300 (a floor of 100/s in the test)
+    assert load.ok >= 100 * (took + 2), (load.ok, took)
 
     # each step printed, three rotations done
     assert proc_out.count(f"rotated {SECRET}") == 3, proc_out
