@@ -18,8 +18,9 @@ struct ViewerInfo {
   std::string client_ip;
   uint16_t client_port = 0;
   bool https = false;
-  std::string ssl_protocol;  // "TLSv1.3"
-  std::string ssl_cipher;
+  // OpenSSL's own static strings ("TLSv1.3", "TLS_AES_128_GCM_SHA256"): no copy per connection.
+  std::string_view ssl_protocol;
+  std::string_view ssl_cipher;
 };
 
 struct Reply {
