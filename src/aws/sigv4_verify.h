@@ -59,6 +59,10 @@ struct VerifierOptions {
   // X-Amz-Content-Sha256: UNSIGNED-PAYLOAD accepted (S3 allows it; Lambda does not).
   bool allow_unsigned_payload = false;
   std::chrono::seconds max_presigned_expires{604800};
+  // Path rules; unset: those of the scope's service (params_for: s3 neither normalizes nor
+  // double-encodes, every other service does both).
+  std::optional<bool> normalize_path;
+  std::optional<bool> double_encode_path;
 };
 
 enum class VerifyFailure : uint8_t {

@@ -15,5 +15,7 @@ using AddCommand = Command (*)(CLI::App& app);
 
 Command add_serve_command(CLI::App& app);
 Command add_check_command(CLI::App& app);
+Command add_ipranges_command(CLI::App& app);
+Command add_sign_command(CLI::App& app);
 
 }  // namespace eg::cli

@@ -11,6 +11,8 @@ namespace {
 constexpr eg::cli::AddCommand kCommands[] = {
     eg::cli::add_serve_command,
     eg::cli::add_check_command,
+    eg::cli::add_ipranges_command,
+    eg::cli::add_sign_command,
 };
 
 }  // namespace
