@@ -2,10 +2,12 @@
 // in its three envelopes, the SNS delivery, and the answers read back from nft and EC2.
 // Nothing may crash, hang or leak, and results must be consistent: a model exactly when there
 // are no errors, every error with a message, every prefix printable and parsed back the same,
-// normalisation sorted, free of containment and idempotent.
+// normalisation sorted, free of containment and idempotent; and the document's own JSON
+// reader accepts exactly what nlohmann accepts.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "origin/firewall_ec2_shapes.h"
@@ -50,8 +52,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
 
   DocumentResult doc = parse_document(text);
-  check(doc.document.has_value() == doc.errors.empty(),
-        "a document exactly when there are no errors");
+  // The document reader is edgeguard's own JSON reader: it must agree with nlohmann on what
+  // is JSON at all. (Except with a NUL byte: nlohmann takes one outside a string as the end
+  // of the input and ignores the rest; the reader refuses it, as RFC 8259 does.)
+  if (text.find('\0') == std::string::npos) {
+    bool json = nlohmann::json::accept(text);
+    bool said_not_json = !doc.errors.empty() && doc.errors[0].rfind("not JSON", 0) == 0;
+    check(json != said_not_json, json ? "valid JSON called \"not JSON\"" : "invalid JSON accepted",
+          doc.errors.empty() ? "" : doc.errors[0]);
+  }
   check(doc.errors.size() <= kMaxListedErrors + 1, "too many errors listed");
   for (const auto& e : doc.errors) check(!e.empty(), "an empty error");
   if (doc.document) {

@@ -690,8 +690,57 @@ VerifyResult Verifier::verify_presigned(const RequestView& request,
 
 namespace {
 
+// Length of the valid UTF-8 sequence at s[i], or 0 when the bytes there are not one
+// (overlong forms, surrogates and code points above U+10FFFF included).
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  size_t n;
+  uint32_t cp;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    n = 2;
+    cp = b0 & 0x1f;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    n = 3;
+    cp = b0 & 0x0f;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    n = 4;
+    cp = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return n;
+}
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Error bodies quote request bytes; whatever they hold, the XML and JSON we send must be
+// well formed, so bytes that are not UTF-8 become U+FFFD (and, in XML, so do the control
+// characters XML 1.0 cannot carry at all).
 void append_xml_escaped(std::string_view s, std::string& out) {
-  for (char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    if (n > 1) {
+      out.append(s.substr(i, n));
+      i += n;
+      continue;
+    }
+    char c = s[i++];
+    unsigned char u = static_cast<unsigned char>(c);
     switch (c) {
       case '&':
         out += "&amp;";
@@ -709,14 +758,29 @@ void append_xml_escaped(std::string_view s, std::string& out) {
         out += "&apos;";
         break;
       default:
-        out.push_back(c);
+        if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f)
+          out += kReplacement;
+        else
+          out.push_back(c);
     }
   }
 }
 
 void append_json_string(std::string_view s, std::string& out) {
   out.push_back('"');
-  for (char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    if (n > 1) {
+      out.append(s.substr(i, n));
+      i += n;
+      continue;
+    }
+    char c = s[i++];
     unsigned char u = static_cast<unsigned char>(c);
     switch (c) {
       case '"':

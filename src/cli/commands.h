@@ -17,5 +17,6 @@ Command add_serve_command(CLI::App& app);
 Command add_check_command(CLI::App& app);
 Command add_ipranges_command(CLI::App& app);
 Command add_sign_command(CLI::App& app);
+Command add_secrets_command(CLI::App& app);
 
 }  // namespace eg::cli

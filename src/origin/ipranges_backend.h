@@ -46,6 +46,9 @@ class FirewallBackend {
   // Reads the current state again and changes only the difference; `out` says what was
   // changed. Doing nothing when nothing differs is part of the contract (idempotence).
   virtual bool apply(const DesiredState& desired, Plan& out, std::string& error) = 0;
+  // May start reading the current state in the background, while the document is fetched
+  // and parsed; the next plan or apply then uses that reading. Optional.
+  virtual void prefetch() {}
 };
 
 // Values of a backend's own flags, by flag name without dashes ("nft-table"); every option

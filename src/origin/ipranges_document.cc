@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "origin/ipranges_json.h"
+#include "origin/ipranges_json_reader.h"
 
 namespace eg::origin {
 namespace {
@@ -73,228 +74,54 @@ const std::string* string_member(const Json& obj, const char* key, const std::st
   return &it->get_ref<const std::string&>();
 }
 
-// Reads the document in one pass, straight into the model: no JSON tree is built (the
-// tree, its maps and their destruction took most of `plan`'s time on a 2.6 MB document).
-// Problems carry the same paths the tree walk would give.
-class DocumentReader : public nlohmann::json_sax<Json> {
+// Reads one entry of `prefixes` or `ipv6_prefixes` (the reader is at its '{').
+class EntryReader {
  public:
-  Problems problems;
-  Document doc;
-  std::string syntax_error;
-  bool saw_sync_token = false, saw_create_date = false, saw_prefixes = false;
-  bool root_was_object = false;
+  EntryReader(JsonReader& json, Problems& problems, IpVersion version)
+      : json_(json), problems_(problems), version_(version) {}
 
-  bool null() override { return value("null"); }
-  bool boolean(bool v) override { return value(v ? "true" : "false"); }
-  bool number_integer(number_integer_t v) override {
-    return value("the number " + std::to_string(v));
-  }
-  bool number_unsigned(number_unsigned_t v) override {
-    return value("the number " + std::to_string(v));
-  }
-  bool number_float(number_float_t, const string_t& raw) override {
-    return value("the number " + raw);
-  }
-  bool binary(binary_t&) override { return value("binary data"); }
-  bool string(string_t& v) override {
-    if (skip_) return true;
-    switch (where_) {
-      case Where::Root:
-        return value("the string " + json_quoted(v));
-      case Where::TopValue:
-        top_string(v);
-        where_ = Where::TopObject;
-        return true;
-      case Where::Entry:
-        if (field_) {
-          field_->value = std::move(v);
-          field_->state = State::String;
-        }
-        return true;
-      default:
-        return value("the string " + json_quoted(v));
-    }
-  }
-  bool start_object(std::size_t) override {
-    if (skip_) return ++skip_, true;
-    switch (where_) {
-      case Where::Root:
-        where_ = Where::TopObject;
-        root_was_object = true;
-        return true;
-      case Where::List:
-        where_ = Where::Entry;
-        entry_ = Fields{};
-        return true;
-      default:
-        value("an object");
-        skip_ = 1;
-        return true;
-    }
-  }
-  bool start_array(std::size_t) override {
-    if (skip_) return ++skip_, true;
-    if (where_ == Where::TopValue && list_) {
-      where_ = Where::List;
-      index_ = 0;
-      return true;
-    }
-    value("an array");
-    skip_ = 1;
-    return true;
-  }
-  bool end_object() override {
-    if (skip_) return end_skip();
-    if (where_ == Where::Entry) {
-      finish_entry();
-      where_ = Where::List;
-      ++index_;
-    } else if (where_ == Where::TopObject) {
-      where_ = Where::Done;
-    }
-    return true;
-  }
-  bool end_array() override {
-    if (skip_) return end_skip();
-    where_ = Where::TopObject;
-    list_ = nullptr;
-    return true;
-  }
-  bool key(string_t& k) override {
-    if (skip_) return true;
-    if (where_ == Where::TopObject) {
-      where_ = Where::TopValue;
-      key_ = std::move(k);
-      list_ = nullptr;
-      saw_sync_token = saw_sync_token || key_ == "syncToken";
-      saw_create_date = saw_create_date || key_ == "createDate";
-      if (key_ == "prefixes") {
-        list_ = &doc.prefixes;
-        version_ = IpVersion::V4;
-        saw_prefixes = true;
-      } else if (key_ == "ipv6_prefixes") {
-        list_ = &doc.ipv6_prefixes;
-        version_ = IpVersion::V6;
+  void read(size_t index, std::vector<RangeEntry>& out) {
+    const char* list = version_ == IpVersion::V4 ? "prefixes" : "ipv6_prefixes";
+    const char* prefix_key = version_ == IpVersion::V4 ? "ip_prefix" : "ipv6_prefix";
+    Field prefix, region, service, border_group;
+    json_.begin_object();
+    while (json_.next_key(key_)) {
+      Field* f = key_ == prefix_key               ? &prefix
+                 : key_ == "region"               ? &region
+                 : key_ == "service"              ? &service
+                 : key_ == "network_border_group" ? &border_group
+                                                  : nullptr;
+      if (!f) {
+        json_.skip_value();  // a key AWS may add later
+        continue;
       }
-      return true;
+      if (json_.peek() == JsonReader::Kind::String) {
+        json_.read_string(f->value);
+        f->state = State::String;
+      } else {
+        std::string found = json_.describe_and_skip();
+        problems_.add(
+            fmt::format("{}[{}].{}: expected a string, found {}", list, index, key_, found));
+        f->state = State::WrongType;
+      }
     }
-    // Inside an entry.
-    field_ = nullptr;
-    const char* prefix_key = version_ == IpVersion::V4 ? "ip_prefix" : "ipv6_prefix";
-    if (k == prefix_key) {
-      field_ = &entry_.prefix, field_name_ = prefix_key;
-    } else if (k == "region") {
-      field_ = &entry_.region, field_name_ = "region";
-    } else if (k == "service") {
-      field_ = &entry_.service, field_name_ = "service";
-    } else if (k == "network_border_group") {
-      field_ = &entry_.nbg, field_name_ = "network_border_group";
-    } else {
-      field_name_ = nullptr;  // a key AWS may add later: ignored
-    }
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    syntax_error = e.what();
-    if (auto p = syntax_error.find("] "); p != std::string::npos)
-      syntax_error = syntax_error.substr(p + 2);
-    return false;
-  }
-
- private:
-  enum class Where { Root, TopObject, TopValue, List, Entry, Done };
-  enum class State { Absent, String, WrongType };
-  struct Field {
-    std::string value;
-    State state = State::Absent;
-  };
-  struct Fields {
-    Field prefix, region, service, nbg;
-  };
-
-  // The skipped value's place was settled when it started (value()).
-  bool end_skip() {
-    --skip_;
-    return true;
-  }
-  // A value that is not what the place wants; `what` describes it.
-  bool value(const std::string& what) {
-    if (skip_) return true;
-    switch (where_) {
-      case Where::Root:
-        problems.add(
-            "expected an object with syncToken, createDate, prefixes and ipv6_prefixes, "
-            "found " +
-            what);
-        where_ = Where::Done;
-        return true;
-      case Where::TopValue:
-        if (key_ == "syncToken" || key_ == "createDate")
-          problems.add(fmt::format("{}: expected a string, found {}", key_, what));
-        else if (list_)
-          problems.add(fmt::format("{}: expected an array, found {}", key_, what));
-        break;
-      case Where::List:
-        problems.add(
-            fmt::format("{}[{}]: expected an object, found {}", list_name(), index_, what));
-        break;
-      case Where::Entry:
-        if (field_) {
-          problems.add(fmt::format("{}[{}].{}: expected a string, found {}", list_name(), index_,
-                                   field_name_, what));
-          field_->state = State::WrongType;
-          field_ = nullptr;
-        }
-        return true;
-      default:
-        return true;
-    }
-    after_value();
-    return true;
-  }
-  // After a complete value (or a skipped object or array) in its place.
-  void after_value() {
-    if (where_ == Where::TopValue) {
-      where_ = Where::TopObject;
-      list_ = nullptr;
-    } else if (where_ == Where::List) {
-      ++index_;
-    }
-  }
-  void top_string(const std::string& v) {
-    if (key_ == "syncToken") {
-      if (all_digits(v))
-        doc.sync_token = v;
-      else
-        problems.add("syncToken: " + json_quoted(v) + " is not a number of seconds");
-    } else if (key_ == "createDate") {
-      if (matches_shape(v, "DDDD-DD-DD-DD-DD-DD"))
-        doc.create_date = v;
-      else
-        problems.add("createDate: " + json_quoted(v) + " is not a date like 2026-08-22-15-17-05");
-    } else if (list_) {
-      problems.add(fmt::format("{}: expected an array, found the string {}", key_, json_quoted(v)));
-    }
-  }
-  const char* list_name() const { return version_ == IpVersion::V4 ? "prefixes" : "ipv6_prefixes"; }
-  void finish_entry() {
-    const char* prefix_key = version_ == IpVersion::V4 ? "ip_prefix" : "ipv6_prefix";
+    if (json_.failed()) return;
     bool ok = true;
     RangeEntry e;
-    if (entry_.prefix.state == State::String) {
-      auto p = version_ == IpVersion::V4 ? parse_ipv4_prefix(entry_.prefix.value)
-                                         : parse_ipv6_prefix(entry_.prefix.value);
+    if (prefix.state == State::String) {
+      auto p = version_ == IpVersion::V4 ? parse_ipv4_prefix(prefix.value)
+                                         : parse_ipv6_prefix(prefix.value);
       if (p) {
         e.prefix = *p;
       } else {
-        problems.add(fmt::format("{}[{}].{}: {} is not {}", list_name(), index_, prefix_key,
-                                 json_quoted(entry_.prefix.value),
-                                 version_ == IpVersion::V4 ? "an IPv4 prefix" : "an IPv6 prefix"));
+        problems_.add(fmt::format("{}[{}].{}: {} is not {}", list, index, prefix_key,
+                                  json_quoted(prefix.value),
+                                  version_ == IpVersion::V4 ? "an IPv4 prefix" : "an IPv6 prefix"));
         ok = false;
       }
     } else {
-      if (entry_.prefix.state == State::Absent)
-        problems.add(fmt::format("{}[{}].{}: missing", list_name(), index_, prefix_key));
+      if (prefix.state == State::Absent)
+        problems_.add(fmt::format("{}[{}].{}: missing", list, index, prefix_key));
       ok = false;
     }
     struct Code {
@@ -302,38 +129,61 @@ class DocumentReader : public nlohmann::json_sax<Json> {
       Field* field;
       bool required;
     };
-    for (Code c : {Code{"region", &entry_.region, true}, Code{"service", &entry_.service, true},
-                   Code{"network_border_group", &entry_.nbg, false}}) {
+    for (Code c : {Code{"region", &region, true}, Code{"service", &service, true},
+                   Code{"network_border_group", &border_group, false}}) {
       if (c.field->state == State::WrongType) {
         ok = false;
       } else if (c.field->state == State::Absent) {
         if (c.required) {
-          problems.add(fmt::format("{}[{}].{}: missing", list_name(), index_, c.key));
+          problems_.add(fmt::format("{}[{}].{}: missing", list, index, c.key));
           ok = false;
         }
       } else if (!is_code(c.field->value)) {
-        problems.add(fmt::format("{}[{}].{}: {} is not a code (letters, digits, '_' and '-')",
-                                 list_name(), index_, c.key, json_quoted(c.field->value)));
+        problems_.add(fmt::format("{}[{}].{}: {} is not a code (letters, digits, '_' and '-')",
+                                  list, index, c.key, json_quoted(c.field->value)));
         ok = false;
       }
     }
     if (!ok) return;
-    e.region = std::move(entry_.region.value);
-    e.service = std::move(entry_.service.value);
-    e.network_border_group = std::move(entry_.nbg.value);
-    list_->push_back(std::move(e));
+    e.region = std::move(region.value);
+    e.service = std::move(service.value);
+    e.network_border_group = std::move(border_group.value);
+    out.push_back(std::move(e));
   }
 
-  Where where_ = Where::Root;
-  int skip_ = 0;  // depth inside a value being skipped
+ private:
+  enum class State { Absent, String, WrongType };
+  struct Field {
+    std::string value;
+    State state = State::Absent;
+  };
+  JsonReader& json_;
+  Problems& problems_;
+  IpVersion version_;
   std::string key_;
-  std::vector<RangeEntry>* list_ = nullptr;
-  IpVersion version_ = IpVersion::V4;
-  size_t index_ = 0;
-  Fields entry_;
-  Field* field_ = nullptr;
-  const char* field_name_ = nullptr;
 };
+
+void read_list(JsonReader& json, const std::string& key, IpVersion version, Problems& problems,
+               std::vector<RangeEntry>& out) {
+  if (json.peek() != JsonReader::Kind::Array) {
+    std::string found = json.describe_and_skip();
+    problems.add(fmt::format("{}: expected an array, found {}", key, found));
+    return;
+  }
+  json.begin_array();
+  EntryReader entry(json, problems, version);
+  size_t index = 0;
+  out.reserve(version == IpVersion::V4 ? 16384 : 8192);
+  while (json.next_element()) {
+    if (json.peek() == JsonReader::Kind::Object) {
+      entry.read(index, out);
+    } else {
+      std::string found = json.describe_and_skip();
+      problems.add(fmt::format("{}[{}]: expected an object, found {}", key, index, found));
+    }
+    ++index;
+  }
+}
 
 }  // namespace
 
@@ -351,27 +201,67 @@ std::string md5_hex(std::string_view bytes) {
   return out;
 }
 
+// One pass over the bytes, straight into the model: no JSON tree (building, walking and
+// freeing a tree took most of `plan`'s time on the 2.6 MB document).
 DocumentResult parse_document(std::string_view bytes) {
   DocumentResult result;
-  DocumentReader reader;
-  bool parsed = Json::sax_parse(bytes.begin(), bytes.end(), &reader);
-  if (!parsed || !reader.syntax_error.empty()) {
-    result.errors.push_back("not JSON: " + (reader.syntax_error.empty() ? std::string("invalid")
-                                                                        : reader.syntax_error));
-    return result;
+  JsonReader json(bytes);
+  Problems problems;
+  Document doc;
+  bool saw_sync_token = false, saw_create_date = false, saw_prefixes = false;
+  JsonReader::Kind kind = json.peek();
+  if (kind == JsonReader::Kind::Object) {
+    json.begin_object();
+    std::string key, value;
+    while (json.next_key(key)) {
+      if (key == "syncToken" || key == "createDate") {
+        bool sync = key == "syncToken";
+        (sync ? saw_sync_token : saw_create_date) = true;
+        if (json.peek() != JsonReader::Kind::String) {
+          std::string found = json.describe_and_skip();
+          problems.add(fmt::format("{}: expected a string, found {}", key, found));
+          continue;
+        }
+        json.read_string(value);
+        if (sync && all_digits(value))
+          doc.sync_token = value;
+        else if (sync)
+          problems.add("syncToken: " + json_quoted(value) + " is not a number of seconds");
+        else if (matches_shape(value, "DDDD-DD-DD-DD-DD-DD"))
+          doc.create_date = value;
+        else
+          problems.add("createDate: " + json_quoted(value) +
+                       " is not a date like 2026-08-22-15-17-05");
+      } else if (key == "prefixes") {
+        saw_prefixes = true;
+        read_list(json, key, IpVersion::V4, problems, doc.prefixes);
+      } else if (key == "ipv6_prefixes") {
+        read_list(json, key, IpVersion::V6, problems, doc.ipv6_prefixes);
+      } else {
+        json.skip_value();  // a key AWS may add later
+      }
+    }
+    if (!json.failed()) {
+      if (!saw_sync_token) problems.add("syncToken: missing");
+      if (!saw_create_date) problems.add("createDate: missing");
+      if (!saw_prefixes) problems.add("prefixes: missing");
+    }
+  } else if (kind != JsonReader::Kind::Invalid && kind != JsonReader::Kind::End) {
+    std::string found = json.describe_and_skip();
+    problems.add(
+        "expected an object with syncToken, createDate, prefixes and ipv6_prefixes, found " +
+        found);
+  } else if (kind == JsonReader::Kind::End) {
+    json.skip_value();  // records "expected a value" at the end of the input
   }
-  Problems& problems = reader.problems;
-  // What is missing is only known at the end (a root that is not an object was said already).
-  if (reader.root_was_object) {
-    if (!reader.saw_sync_token) problems.add("syncToken: missing");
-    if (!reader.saw_create_date) problems.add("createDate: missing");
-    if (!reader.saw_prefixes) problems.add("prefixes: missing");
+  if (!json.finish()) {
+    result.errors.push_back("not JSON: " + json.error());
+    return result;
   }
   if (!problems.empty()) {
     result.errors = problems.take();
     return result;
   }
-  Document doc = std::move(reader.doc);
   doc.md5 = md5_hex(bytes);
   doc.bytes = bytes.size();
   result.document = std::move(doc);

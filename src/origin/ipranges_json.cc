@@ -35,6 +35,13 @@ class ErrorFinder : public nlohmann::json_sax<Json> {
 
 JsonParse parse_json(std::string_view bytes) {
   JsonParse out;
+  // nlohmann takes a NUL byte as the end of the input and would ignore what follows; JSON
+  // never holds a raw NUL (in a string it must be escaped), so there is nothing to lose.
+  if (size_t nul = bytes.find('\0'); nul != std::string_view::npos) {
+    out.error = "not JSON: a NUL byte at offset " + std::to_string(nul);
+    out.value = nullptr;
+    return out;
+  }
   out.value = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
   if (!out.value.is_discarded()) return out;
   // Only a failed parse pays for the second pass that finds where and why.

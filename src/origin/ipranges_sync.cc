@@ -80,6 +80,7 @@ SyncOutcome run_sync(const SyncJob& job, const SyncInput& input, std::ostream& o
                        input.notification->create_time, input.notification->md5,
                        input.notification->url);
 
+  job.backend->prefetch();
   std::string bytes, error;
   if (!fetch_source(source, job.fetch, bytes, error)) {
     err << "edgeguard ipranges: cannot read the document: " << error << "\n";

@@ -390,5 +390,16 @@ TEST(ErrorRendering, EscapesUntrustedText) {
   EXPECT_EQ(json.body, "{\"message\":\"bad <value> & \\\"quote\\\"\\n\"}");
 }
 
+TEST(ErrorRendering, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  VerifyResult r;
+  r.failure = VerifyFailure::kIncompleteSignature;
+  r.message = "bad \xda type, ok \xc3\xa9, nul \x01";
+  auto json = render_error(r, ErrorShape::kJson, "id");
+  EXPECT_EQ(json.body, "{\"message\":\"bad \xEF\xBF\xBD type, ok \xc3\xa9, nul \\u0001\"}");
+  auto xml = render_error(r, ErrorShape::kS3Xml, "id");
+  EXPECT_NE(xml.body.find("bad \xEF\xBF\xBD type, ok \xc3\xa9, nul \xEF\xBF\xBD<"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace eg::aws::sigv4
