@@ -6,6 +6,7 @@
 #include "config/check.h"
 #include "config/loader.h"
 #include "core/log.h"
+#include "core/memory.h"
 #include "proxy/server.h"
 
 namespace eg::cli {
@@ -71,6 +72,7 @@ int run_serve(const ServeArgs& args) {
   const auto& snap = *loaded.snapshot;
   for (const auto& l : snap.listeners)
     log::info("listening on {}{}:{}", l.tls ? "https://" : "http://", l.host, l.port);
+  log::debug("allocator: {}", allocator_name());
   if (args.banner) print_banner(snap);
 
   std::function<void()> wait_signal = [&] {

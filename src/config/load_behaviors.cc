@@ -370,6 +370,7 @@ void load_behavior(LoadContext& c, MapReader& m, Behavior& b) {
   read_string(c.r, m.get("cache_policy"), b.cache_policy);
   if (m.has("rewrite")) load_rewrite(c, m.get("rewrite"), b.rewrite);
   if (m.has("functions")) load_functions(c, m.get("functions"), b.functions);
+  if (m.has("shield")) load_shield(c, m.get("shield"), b.shield);
 }
 
 }  // namespace
@@ -383,7 +384,7 @@ void load_behaviors(LoadContext& c, const Val& v) {
   for (size_t i = 0; i < list.size(); ++i) {
     MapReader m(c.r, list[i],
                 {"path", "origin", "allowed_methods", "cached_methods", "viewer_protocol_policy",
-                 "origin_request_policy", "cache_policy", "rewrite", "functions"});
+                 "origin_request_policy", "cache_policy", "rewrite", "functions", "shield"});
     if (!m.ok()) continue;
     Behavior b;
     load_behavior(c, m, b);

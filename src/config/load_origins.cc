@@ -230,7 +230,7 @@ void load_origin(LoadContext& c, const Val& v, Origin& o) {
   static const std::vector<std::string> kHttpKeys = {
       "connect_timeout", "read_timeout", "keepalive_timeout", "max_idle_connections", "tls"};
   static const std::vector<std::string> kDirKeys = {"index_document"};
-  std::vector<std::string> known = {"url", "directory", "echo", "custom_headers"};
+  std::vector<std::string> known = {"url", "directory", "echo", "custom_headers", "sign"};
   known.insert(known.end(), kHttpKeys.begin(), kHttpKeys.end());
   known.insert(known.end(), kDirKeys.begin(), kDirKeys.end());
   MapReader m(c.r, v, known);
@@ -304,6 +304,7 @@ void load_origin(LoadContext& c, const Val& v, Origin& o) {
       c.r.error(iv, "index_document must be a file name without '/'");
   }
   load_custom_headers(c, m.get("custom_headers"), o);
+  if (m.has("sign")) load_origin_sign(c, m.get("sign"), o);
 }
 
 }  // namespace

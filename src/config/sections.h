@@ -32,6 +32,10 @@ void load_origins(LoadContext& c, const Val& v);
 void load_behaviors(LoadContext& c, const Val& v);
 void load_custom_errors(LoadContext& c, const Val& v);
 
+// load_shield.cc
+void load_shield(LoadContext& c, const Val& v, Shield& s);
+void load_origin_sign(LoadContext& c, const Val& v, Origin& o);
+
 // Shared validators.
 bool is_token(std::string_view s);  // RFC 9110 tchar+
 bool is_dns_name(std::string_view s);

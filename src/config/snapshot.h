@@ -2,12 +2,14 @@
 // Snapshot; a reload builds a new one off the hot path and swaps it in whole.
 // Field defaults here are the documented defaults (docs/config.md).
 #pragma once
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace eg::config {
@@ -35,8 +37,8 @@ enum class OriginKind : uint8_t { Http, Directory, Echo };
 // A header sent to the origin: a literal value, or the CURRENT value of a named secret.
 struct CustomHeader {
   std::string name;
-  std::string value;        // literal, when secret is empty
-  std::string secret;       // secret store name
+  std::string value;   // literal, when secret is empty
+  std::string secret;  // secret store name
 };
 
 struct Origin {
@@ -44,22 +46,43 @@ struct Origin {
   OriginKind kind = OriginKind::Http;
   // Http
   bool https = false;
-  std::string host;         // DNS name or address; resolved per new connection
+  std::string host;  // DNS name or address; resolved per new connection
   uint16_t port = 80;
   std::string path_prefix;  // "/app" from url http://h/app; no trailing slash
   bool tls_verify = true;
-  std::string ca_file;      // empty: system trust store
-  std::string sni;          // empty: host (when host is a name)
+  std::string ca_file;  // empty: system trust store
+  std::string sni;      // empty: host (when host is a name)
   Duration connect_timeout{10'000};
   Duration read_timeout{30'000};
   Duration keepalive_timeout{5'000};
   size_t max_idle_connections = 64;  // per worker
   // Directory
-  std::string directory;    // absolute, canonical
+  std::string directory;  // absolute, canonical
   std::string index_document = "index.html";
   // All kinds
   std::vector<CustomHeader> custom_headers;
+  // SigV4-signed origin requests (Http origins). Service and region inferred from the host
+  // when not given (*.lambda-url.<region>.on.aws, *.execute-api.<region>.amazonaws.com).
+  struct SigV4 {
+    std::string service;
+    std::string region;
+    std::string profile;           // shared config/credentials profile; empty: AWS_PROFILE, default
+    std::string credentials_file;  // overrides of ~/.aws/credentials and ~/.aws/config
+    std::string config_file;
+    uint64_t max_signed_body = 8 << 20;  // larger bodies: UNSIGNED-PAYLOAD (s3) or 413
+  };
+  std::optional<SigV4> sigv4;
 };
+
+// An IPv4 or IPv6 prefix (IPv4 kept as 4 bytes).
+struct AddressPrefix {
+  bool v6 = false;
+  std::array<uint8_t, 16> bytes{};
+  uint8_t length = 0;
+  bool contains(bool is_v6, const uint8_t* addr) const;
+};
+// "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128). Host bits must be zero.
+std::optional<AddressPrefix> parse_address_prefix(std::string_view text, std::string& why);
 
 // Which viewer headers/cookies/query strings reach the origin (CloudFront origin request
 // policy). Named policies expand to these.
@@ -96,11 +119,40 @@ struct FunctionRef {
   std::string options_json = "{}";  // the binding's other keys, as a JSON object
 };
 
+// Shield mode: the behavior admits only requests that prove they came through the edge —
+// an origin-verify header, a SigV4 signature, a source address — any of the configured
+// checks (mode any) or all of them (mode all). Others get 403.
+struct Shield {
+  enum class Mode : uint8_t { Any, All };
+  Mode mode = Mode::Any;
+  // Origin-verify header: accepted values are the CURRENT and PENDING versions of a secret.
+  std::string verify_header;  // empty: not checked
+  std::string verify_secret;
+  std::vector<std::string> verify_values;  // resolved from the store at load time
+  // SigV4: access keys (secret access key from the store, CURRENT version).
+  struct SigV4Key {
+    std::string access_key_id;
+    std::string secret;             // store name
+    std::string secret_access_key;  // resolved
+  };
+  bool sigv4 = false;
+  std::vector<SigV4Key> sigv4_keys;
+  std::string sigv4_service;  // empty: any
+  std::string sigv4_region;   // empty: any
+  Duration sigv4_max_skew{300'000};
+  bool sigv4_json_errors = false;  // error shape: S3's XML (default) or {"message"} JSON
+  // Source addresses: a list, and/or a file with one prefix per line (# comments).
+  bool check_addresses = false;
+  std::string addresses_file;
+  std::vector<AddressPrefix> addresses;
+  bool enabled() const { return !verify_header.empty() || sigv4 || check_addresses; }
+};
+
 struct Behavior {
   std::string path_pattern;  // "default" for the default behavior (always last)
   bool is_default = false;
-  std::string origin;        // origin name
-  size_t origin_index = 0;   // index into Snapshot::origins
+  std::string origin;                        // origin name
+  size_t origin_index = 0;                   // index into Snapshot::origins
   std::vector<std::string> allowed_methods;  // GET,HEAD / +OPTIONS / all seven
   std::vector<std::string> cached_methods;   // GET,HEAD (default) or +OPTIONS
   ViewerProtocolPolicy viewer_protocol_policy = ViewerProtocolPolicy::AllowAll;
@@ -108,12 +160,13 @@ struct Behavior {
   std::string cache_policy = "CachingDisabled";  // name; the cache stage arrives later
   PathRewrite rewrite;
   std::vector<FunctionRef> functions;
+  Shield shield;
 };
 
 struct CustomErrorResponse {
-  int error_code = 0;              // origin status this applies to (4xx/5xx)
-  std::string response_page_path;  // served through the behaviors, e.g. "/errors/404.html"
-  int response_code = 0;           // status sent to the viewer; 0 = keep error_code
+  int error_code = 0;                  // origin status this applies to (4xx/5xx)
+  std::string response_page_path;      // served through the behaviors, e.g. "/errors/404.html"
+  int response_code = 0;               // status sent to the viewer; 0 = keep error_code
   int64_t error_caching_min_ttl = 10;  // seconds; used by the cache stage
 };
 
@@ -127,14 +180,21 @@ struct Secret {
   std::string name;
   std::vector<SecretVersion> versions;
   const SecretVersion* current() const;
+  const SecretVersion* pending() const;
+  // What an edge sends: PENDING while a rotation is under way (the shields already accept
+  // it), CURRENT otherwise.
+  const SecretVersion* sending() const {
+    const SecretVersion* p = pending();
+    return p ? p : current();
+  }
 };
 
 struct AccessLog {
-  std::string path;                  // empty: no access log
+  std::string path;  // empty: no access log
   enum class Format : uint8_t { CloudFront, Json } format = Format::CloudFront;
-  std::string edge_location = "EG1"; // x-edge-location value
-  bool log_cookies = false;          // cs(Cookie) like CloudFront's "cookie logging"
-  size_t buffer_bytes = 64 * 1024;   // per worker, flushed when full or every flush_interval
+  std::string edge_location = "EG1";  // x-edge-location value
+  bool log_cookies = false;           // cs(Cookie) like CloudFront's "cookie logging"
+  size_t buffer_bytes = 64 * 1024;    // per worker, flushed when full or every flush_interval
   Duration flush_interval{1000};
 };
 
@@ -151,11 +211,11 @@ struct Limits {
   size_t max_header_bytes = 20480;
   size_t max_header_count = 100;
   uint64_t max_request_body = 8u << 20;
-  Duration header_timeout{10'000};    // from first byte (or keep-alive idle end) to full head
-  Duration body_timeout{30'000};      // between body reads
-  Duration idle_timeout{60'000};      // keep-alive idle
-  Duration send_timeout{30'000};      // a viewer that does not read its response
-  Duration drain_timeout{30'000};     // graceful shutdown
+  Duration header_timeout{10'000};  // from first byte (or keep-alive idle end) to full head
+  Duration body_timeout{30'000};    // between body reads
+  Duration idle_timeout{60'000};    // keep-alive idle
+  Duration send_timeout{30'000};    // a viewer that does not read its response
+  Duration drain_timeout{30'000};   // graceful shutdown
 };
 
 struct Snapshot {
@@ -172,9 +232,9 @@ struct Snapshot {
   AccessLog access_log;
   Admin admin;
   Limits limits;
-  bool development = false;  // detailed error bodies
+  bool development = false;               // detailed error bodies
   std::string server_name = "edgeguard";  // used in Via
-  std::string web_acl;       // path; the WAF stage arrives later
+  std::string web_acl;                    // path; the WAF stage arrives later
 
   const Origin* find_origin(std::string_view name) const;
   const CustomErrorResponse* custom_error(int status) const;

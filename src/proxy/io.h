@@ -31,12 +31,24 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
   void set(Clock::duration d) {
     deadline_ = Clock::now() + d;
     // Later deadlines wait for the armed wake-up; only an earlier one re-arms the timer.
-    if (deadline_ < armed_at_ && !stopped_) {
+    if (deadline_ < armed_at_ && !stopped_ && !suspended_) {
       timer_.cancel();
       arm_wait();
     }
   }
   void clear() { deadline_ = Clock::time_point::max(); }
+  // No pending wait (and no memory held for one) until resume(): a parked connection's idle
+  // timeout is enforced by its worker's housekeeping tick instead.
+  void suspend() {
+    suspended_ = true;
+    armed_at_ = Clock::time_point::max();
+    timer_.cancel();
+  }
+  void resume() {
+    if (!suspended_) return;
+    suspended_ = false;
+    if (!stopped_) arm_wait();
+  }
   void stop() {
     stopped_ = true;
     timer_.cancel();
@@ -47,8 +59,8 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
  private:
   void arm_wait() {
     // Idle connections without a deadline still wake once a minute; cheap and simple.
-    auto at = deadline_ == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(60)
-                                                      : deadline_;
+    auto at =
+        deadline_ == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(60) : deadline_;
     armed_at_ = at;
     timer_.expires_at(at);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -59,7 +71,7 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
         self->deadline_ = Clock::time_point::max();
         self->on_expire_();
       }
-      if (!self->stopped_) self->arm_wait();
+      if (!self->stopped_ && !self->suspended_) self->arm_wait();
     });
   }
 
@@ -68,6 +80,7 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
   Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point armed_at_ = Clock::time_point::max();
   bool stopped_ = false;
+  bool suspended_ = false;
   bool expired_ = false;
 };
 

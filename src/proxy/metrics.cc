@@ -21,7 +21,8 @@ void Histogram::merge(const Histogram& o) {
 void MetricsShard::record_request(const RequestSample& s) {
   std::lock_guard lk(mu_);
   auto it = requests_.find(RequestKeyView{s.behavior, s.status});
-  if (it == requests_.end()) it = requests_.emplace(RequestKey{std::string(s.behavior), s.status}, 0).first;
+  if (it == requests_.end())
+    it = requests_.emplace(RequestKey{std::string(s.behavior), s.status}, 0).first;
   ++it->second;
   bytes_in_ += s.bytes_in;
   bytes_out_ += s.bytes_out;
@@ -35,6 +36,16 @@ void MetricsShard::record_origin(const std::string& origin, double seconds) {
 void MetricsShard::record_origin_error(const std::string& origin, std::string_view cause) {
   std::lock_guard lk(mu_);
   ++origin_errors_[{origin, std::string(cause)}];
+}
+
+void MetricsShard::record_shield_refusal(std::string_view behavior, std::string_view reason) {
+  std::lock_guard lk(mu_);
+  ++shield_refusals_[{std::string(behavior), std::string(reason)}];
+}
+
+void MetricsShard::record_signing_failure(const std::string& origin, std::string_view cause) {
+  std::lock_guard lk(mu_);
+  ++signing_failures_[{origin, std::string(cause)}];
 }
 
 void MetricsShard::record_parse_error(int status) {
@@ -68,6 +79,7 @@ std::string Metrics::render_prometheus() {
   std::map<std::string, Histogram> latency;
   std::map<std::pair<std::string, std::string>, uint64_t> errors;
   std::map<int, uint64_t> parse_errors;
+  std::map<std::pair<std::string, std::string>, uint64_t> refusals, signing;
   uint64_t bytes_in = 0, bytes_out = 0;
   int64_t open = 0, idle = 0, in_use = 0;
   {
@@ -78,6 +90,8 @@ std::string Metrics::render_prometheus() {
       for (auto& [k, v] : s->origin_latency_) latency[k].merge(v);
       for (auto& [k, v] : s->origin_errors_) errors[k] += v;
       for (auto& [k, v] : s->parse_errors_) parse_errors[k] += v;
+      for (auto& [k, v] : s->shield_refusals_) refusals[k] += v;
+      for (auto& [k, v] : s->signing_failures_) signing[k] += v;
       bytes_in += s->bytes_in_;
       bytes_out += s->bytes_out_;
       open += s->open_connections.load();
@@ -87,21 +101,26 @@ std::string Metrics::render_prometheus() {
   }
   std::string o;
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "# HELP edgeguard_requests_total Requests answered, by behavior and status.\n"
-                      "# TYPE edgeguard_requests_total counter\n");
+  fmt::format_to(out,
+                 "# HELP edgeguard_requests_total Requests answered, by behavior and status.\n"
+                 "# TYPE edgeguard_requests_total counter\n");
   for (auto& [k, v] : requests)
     fmt::format_to(out, "edgeguard_requests_total{{behavior=\"{}\",status=\"{}\"}} {}\n",
                    label(k.first), k.second, v);
-  fmt::format_to(out, "# HELP edgeguard_bad_requests_total Requests refused by the HTTP parser.\n"
-                      "# TYPE edgeguard_bad_requests_total counter\n");
+  fmt::format_to(out,
+                 "# HELP edgeguard_bad_requests_total Requests refused by the HTTP parser.\n"
+                 "# TYPE edgeguard_bad_requests_total counter\n");
   for (auto& [k, v] : parse_errors)
     fmt::format_to(out, "edgeguard_bad_requests_total{{status=\"{}\"}} {}\n", k, v);
-  fmt::format_to(out,
-                 "# TYPE edgeguard_received_bytes_total counter\nedgeguard_received_bytes_total {}\n"
-                 "# TYPE edgeguard_sent_bytes_total counter\nedgeguard_sent_bytes_total {}\n",
-                 bytes_in, bytes_out);
-  fmt::format_to(out, "# HELP edgeguard_origin_latency_seconds Time from origin request to response head.\n"
-                      "# TYPE edgeguard_origin_latency_seconds histogram\n");
+  fmt::format_to(
+      out,
+      "# TYPE edgeguard_received_bytes_total counter\nedgeguard_received_bytes_total {}\n"
+      "# TYPE edgeguard_sent_bytes_total counter\nedgeguard_sent_bytes_total {}\n",
+      bytes_in, bytes_out);
+  fmt::format_to(
+      out,
+      "# HELP edgeguard_origin_latency_seconds Time from origin request to response head.\n"
+      "# TYPE edgeguard_origin_latency_seconds histogram\n");
   for (auto& [name, h] : latency) {
     uint64_t cum = 0;
     for (size_t i = 0; i < Histogram::kBounds.size(); ++i) {
@@ -112,12 +131,29 @@ std::string Metrics::render_prometheus() {
     cum += h.buckets.back();
     fmt::format_to(out, "edgeguard_origin_latency_seconds_bucket{{origin=\"{}\",le=\"+Inf\"}} {}\n",
                    label(name), cum);
-    fmt::format_to(out, "edgeguard_origin_latency_seconds_sum{{origin=\"{}\"}} {}\n", label(name), h.sum);
-    fmt::format_to(out, "edgeguard_origin_latency_seconds_count{{origin=\"{}\"}} {}\n", label(name), h.count);
+    fmt::format_to(out, "edgeguard_origin_latency_seconds_sum{{origin=\"{}\"}} {}\n", label(name),
+                   h.sum);
+    fmt::format_to(out, "edgeguard_origin_latency_seconds_count{{origin=\"{}\"}} {}\n", label(name),
+                   h.count);
   }
   fmt::format_to(out, "# TYPE edgeguard_origin_errors_total counter\n");
   for (auto& [k, v] : errors)
     fmt::format_to(out, "edgeguard_origin_errors_total{{origin=\"{}\",cause=\"{}\"}} {}\n",
+                   label(k.first), label(k.second), v);
+  fmt::format_to(
+      out,
+      "# HELP edgeguard_shield_refusals_total Requests a shield refused, by behavior and reason.\n"
+      "# TYPE edgeguard_shield_refusals_total counter\n");
+  for (auto& [k, v] : refusals)
+    fmt::format_to(out, "edgeguard_shield_refusals_total{{behavior=\"{}\",reason=\"{}\"}} {}\n",
+                   label(k.first), label(k.second), v);
+  fmt::format_to(out,
+                 "# HELP edgeguard_origin_signing_failures_total Origin requests not sent: no "
+                 "credentials, body too large.\n"
+                 "# TYPE edgeguard_origin_signing_failures_total counter\n");
+  for (auto& [k, v] : signing)
+    fmt::format_to(out,
+                   "edgeguard_origin_signing_failures_total{{origin=\"{}\",cause=\"{}\"}} {}\n",
                    label(k.first), label(k.second), v);
   fmt::format_to(out,
                  "# TYPE edgeguard_open_connections gauge\nedgeguard_open_connections {}\n"
@@ -128,7 +164,8 @@ std::string Metrics::render_prometheus() {
                  "# TYPE edgeguard_config_reloads_total counter\n"
                  "edgeguard_config_reloads_total{{result=\"ok\"}} {}\n"
                  "edgeguard_config_reloads_total{{result=\"failed\"}} {}\n",
-                 open, idle, in_use, config_generation.load(), reloads_ok.load(), reloads_failed.load());
+                 open, idle, in_use, config_generation.load(), reloads_ok.load(),
+                 reloads_failed.load());
   return o;
 }
 

@@ -8,14 +8,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 namespace eg::proxy {
 
 struct Histogram {
-  static constexpr std::array<double, 14> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                     0.1,    0.25,  0.5,    1,     2.5,   5,     10};
+  static constexpr std::array<double, 14> kBounds = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   std::array<uint64_t, kBounds.size() + 1> buckets{};  // last: +Inf
   double sum = 0;
   uint64_t count = 0;
@@ -53,6 +54,8 @@ class MetricsShard {
   void record_origin(const std::string& origin, double seconds);
   void record_origin_error(const std::string& origin, std::string_view cause);
   void record_parse_error(int status);
+  void record_shield_refusal(std::string_view behavior, std::string_view reason);
+  void record_signing_failure(const std::string& origin, std::string_view cause);
 
   std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> pool_idle{0};
@@ -65,6 +68,8 @@ class MetricsShard {
   std::map<std::string, Histogram> origin_latency_;
   std::map<std::pair<std::string, std::string>, uint64_t> origin_errors_;
   std::map<int, uint64_t> parse_errors_;
+  std::map<std::pair<std::string, std::string>, uint64_t> shield_refusals_;
+  std::map<std::pair<std::string, std::string>, uint64_t> signing_failures_;
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
 };

@@ -127,7 +127,7 @@ void add_custom_headers(const config::Origin& origin,
     }
     auto it = secrets.find(ch.secret);
     if (it == secrets.end()) continue;
-    if (const config::SecretVersion* v = it->second.current()) out.set(ch.name, v->value);
+    if (const config::SecretVersion* v = it->second.sending()) out.set(ch.name, v->value);
   }
 }
 

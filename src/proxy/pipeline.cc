@@ -10,6 +10,8 @@
 #include "proxy/echo_origin.h"
 #include "proxy/origin_request.h"
 #include "proxy/rewrite.h"
+#include "proxy/server.h"
+#include "proxy/shield.h"
 #include "proxy/worker.h"
 
 namespace eg::proxy {
@@ -80,8 +82,8 @@ Pipeline::Pipeline(Worker& worker, const config::Snapshot& snap, http::Request& 
 }
 
 RequestView Pipeline::view() const {
-  return RequestView{req_, viewer_.client_ip, viewer_.client_port, viewer_.https, request_id_,
-                     *behavior_};
+  return RequestView{req_,          viewer_.client_ip, viewer_.client_port,
+                     viewer_.https, request_id_,       *behavior_};
 }
 
 awaitable<Reply> Pipeline::run() {
@@ -91,6 +93,7 @@ awaitable<Reply> Pipeline::run() {
 }
 
 awaitable<Reply> Pipeline::run_phases() {
+  if (auto r = shield()) co_return std::move(*r);
   if (auto r = viewer_protocol_policy()) co_return std::move(*r);
   if (auto r = allowed_methods()) co_return std::move(*r);
   http::Headers extra_origin_headers;
@@ -109,6 +112,9 @@ awaitable<Reply> Pipeline::run_phases() {
   std::string target;
   http::Headers headers;
   origin_request(origin, extra_origin_headers, target, headers);
+  if (origin.sigv4) {
+    if (auto refused = co_await sign(origin, target, headers)) co_return std::move(*refused);
+  }
   Reply r = co_await origin_fetch(origin, target, headers, req_.method, req_.body);
   if (r.from_origin) {
     co_await origin_response_function(r);
@@ -117,6 +123,42 @@ awaitable<Reply> Pipeline::run_phases() {
   if (r.from_origin) cache_store(r);
   co_await viewer_response_function(r);
   co_return r;
+}
+
+std::optional<Reply> Pipeline::shield() {
+  ShieldVerdict v = check_shield(behavior_->shield, req_, viewer_, request_id_);
+  if (v.admitted) return std::nullopt;
+  worker_.metrics().record_shield_refusal(behavior_->path_pattern, v.reason);
+  return std::move(v.refusal);
+}
+
+awaitable<std::optional<Reply>> Pipeline::sign(const config::Origin& origin,
+                                               const std::string& target, http::Headers& headers) {
+  // Never sent unsigned: without valid credentials the request waits for the refresh thread
+  // (up to 5 s, checked every 50 ms on this loop's timer), then gets a 503.
+  auto& source = worker_.server().signing_credentials().get(*origin.sigv4);
+  auto cur = source.current();
+  for (int i = 0; !cur.credentials && i < 100; ++i) {
+    asio::steady_timer t(worker_.io(), std::chrono::milliseconds(50));
+    co_await t.async_wait(nothrow);
+    cur = source.current();
+  }
+  auto fail = [&](int status, std::string_view cause, const std::string& message) {
+    worker_.metrics().record_signing_failure(origin.name, cause);
+    Reply r = local_reply(status,
+                          std::to_string(status) + " " + std::string(http::reason_phrase(status)) +
+                              ": origin '" + origin.name + "': " + message +
+                              "\nrequest id: " + std::string(request_id_),
+                          "Error");
+    r.detailed_result_type = "OriginSigningError";
+    return r;
+  };
+  if (!cur.credentials)
+    co_return fail(503, "no_credentials", "no AWS credentials to sign with: " + cur.error);
+  SigningError e = sign_origin_request(origin, *cur.credentials, req_.method, target,
+                                       origin_authority(origin), req_.body, headers);
+  if (e.status != 0) co_return fail(e.status, e.cause, e.message);
+  co_return std::nullopt;
 }
 
 std::optional<Reply> Pipeline::viewer_protocol_policy() {
@@ -140,10 +182,11 @@ std::optional<Reply> Pipeline::allowed_methods() {
   if (method_allowed(*behavior_, req_.method)) return std::nullopt;
   std::string allowed;
   for (const auto& m : behavior_->allowed_methods) allowed += (allowed.empty() ? "" : ", ") + m;
-  Reply r = local_reply(403,
-                        "403 Forbidden: method " + req_.method + " is not allowed for path pattern " +
-                            behavior_->path_pattern + " (allowed: " + allowed + ")",
-                        "Error");
+  Reply r =
+      local_reply(403,
+                  "403 Forbidden: method " + req_.method + " is not allowed for path pattern " +
+                      behavior_->path_pattern + " (allowed: " + allowed + ")",
+                  "Error");
   r.detailed_result_type = "InvalidRequestMethod";
   return r;
 }
@@ -212,7 +255,8 @@ awaitable<Reply> Pipeline::origin_fetch(const config::Origin& origin, const std:
       co_return r;
     }
     case config::OriginKind::Directory: {
-      DirectoryResult d = serve_directory({origin.directory, origin.index_document}, method, path, headers);
+      DirectoryResult d =
+          serve_directory({origin.directory, origin.index_document}, method, path, headers);
       if (d.response.status == 301 && !query.empty())
         if (const std::string* loc = d.response.headers.find("location"))
           d.response.headers.set("Location", *loc + "?" + std::string(query));
@@ -289,9 +333,11 @@ awaitable<void> Pipeline::custom_error_response(Reply& r) {
     co_return;
   }
   // The error page is fetched like any request for its path: through the behaviors.
-  const config::Behavior& b = snap_.behaviors[match_behavior(snap_.behaviors, ce->response_page_path)];
+  const config::Behavior& b =
+      snap_.behaviors[match_behavior(snap_.behaviors, ce->response_page_path)];
   const config::Origin& origin = snap_.origins[b.origin_index];
-  std::string target = origin_path(origin.path_prefix, rewrite_path(b.rewrite, ce->response_page_path));
+  std::string target =
+      origin_path(origin.path_prefix, rewrite_path(b.rewrite, ce->response_page_path));
   http::Headers headers;
   headers.add("Host", origin_authority(origin));
   add_custom_headers(origin, snap_.secrets, headers);

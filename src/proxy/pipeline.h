@@ -18,8 +18,9 @@ struct ViewerInfo {
   std::string client_ip;
   uint16_t client_port = 0;
   bool https = false;
-  std::string ssl_protocol;  // "TLSv1.3"
-  std::string ssl_cipher;
+  // OpenSSL's own static strings ("TLSv1.3", "TLS_AES_128_GCM_SHA256"): no copy per connection.
+  std::string_view ssl_protocol;
+  std::string_view ssl_cipher;
 };
 
 struct Reply {
@@ -31,8 +32,8 @@ struct Reply {
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
   // For logs and metrics.
-  std::string_view result_type = "Miss";   // Hit, Miss, Error, Redirect, ...
-  std::string_view detailed_result_type;   // empty: same as result_type
+  std::string_view result_type = "Miss";  // Hit, Miss, Error, Redirect, ...
+  std::string_view detailed_result_type;  // empty: same as result_type
   Clock::time_point origin_start{};
   bool from_origin = false;
   ~Reply();
@@ -53,14 +54,17 @@ class Pipeline {
 
  private:
   awaitable<Reply> run_phases();
+  std::optional<Reply> shield();
+  awaitable<std::optional<Reply>> sign(const config::Origin& origin, const std::string& target,
+                                       http::Headers& headers);
   std::optional<Reply> viewer_protocol_policy();
   std::optional<Reply> allowed_methods();
   std::optional<Reply> web_acl(http::Headers& extra_origin_headers);
   awaitable<std::optional<Reply>> viewer_request_function();
   std::optional<Reply> cache_lookup();
   awaitable<std::optional<Reply>> origin_request_function();
-  void origin_request(const config::Origin& origin, const http::Headers& extra,
-                      std::string& target, http::Headers& headers);
+  void origin_request(const config::Origin& origin, const http::Headers& extra, std::string& target,
+                      http::Headers& headers);
   awaitable<Reply> origin_fetch(const config::Origin& origin, const std::string& target,
                                 const http::Headers& headers, std::string_view method,
                                 std::string_view body);

@@ -10,6 +10,7 @@
 #include "config/loader.h"
 #include "logs/access_log.h"
 #include "proxy/metrics.h"
+#include "proxy/origin_signing.h"
 #include "proxy/worker.h"
 
 namespace eg::proxy {
@@ -37,6 +38,7 @@ class Server {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   std::shared_ptr<logs::LogFile> log_file() const;
   Metrics& metrics() { return metrics_; }
+  SigningCredentials& signing_credentials() { return signing_credentials_; }
   const ServeOptions& options() const { return opts_; }
 
  private:
@@ -48,6 +50,7 @@ class Server {
   std::shared_ptr<logs::LogFile> log_file_;
   std::atomic<uint64_t> generation_{0};
   Metrics metrics_;
+  SigningCredentials signing_credentials_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

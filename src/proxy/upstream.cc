@@ -41,15 +41,24 @@ awaitable<error_code> UpstreamConn::write_all(std::string_view data) {
 
 std::string_view to_string(FetchError e) {
   switch (e) {
-    case FetchError::None: return "none";
-    case FetchError::DnsFailure: return "dns_failure";
-    case FetchError::Refused: return "connection_refused";
-    case FetchError::ConnectTimeout: return "connect_timeout";
-    case FetchError::TlsFailure: return "tls_failure";
-    case FetchError::ReadTimeout: return "read_timeout";
-    case FetchError::Reset: return "connection_reset";
-    case FetchError::InvalidResponse: return "invalid_response";
-    case FetchError::ViewerGone: return "viewer_gone";
+    case FetchError::None:
+      return "none";
+    case FetchError::DnsFailure:
+      return "dns_failure";
+    case FetchError::Refused:
+      return "connection_refused";
+    case FetchError::ConnectTimeout:
+      return "connect_timeout";
+    case FetchError::TlsFailure:
+      return "tls_failure";
+    case FetchError::ReadTimeout:
+      return "read_timeout";
+    case FetchError::Reset:
+      return "connection_reset";
+    case FetchError::InvalidResponse:
+      return "invalid_response";
+    case FetchError::ViewerGone:
+      return "viewer_gone";
   }
   return "unknown";
 }
@@ -57,9 +66,12 @@ std::string_view to_string(FetchError e) {
 int status_for(FetchError e) {
   switch (e) {
     case FetchError::ConnectTimeout:
-    case FetchError::ReadTimeout: return 504;
-    case FetchError::ViewerGone: return 0;
-    default: return 502;
+    case FetchError::ReadTimeout:
+      return 504;
+    case FetchError::ViewerGone:
+      return 0;
+    default:
+      return 502;
   }
 }
 
@@ -67,7 +79,8 @@ std::string pool_key(const config::Origin& o) {
   return (o.https ? "https://" : "http://") + o.host + ":" + std::to_string(o.port) + "|" + o.sni +
          "|" + (o.tls_verify ? "v" : "nv") + "|" + o.ca_file + "|" +
          std::to_string(o.connect_timeout.count()) + "|" + std::to_string(o.read_timeout.count()) +
-         "|" + std::to_string(o.keepalive_timeout.count()) + "|" + std::to_string(o.max_idle_connections);
+         "|" + std::to_string(o.keepalive_timeout.count()) + "|" +
+         std::to_string(o.max_idle_connections);
 }
 
 OriginPool::OriginPool(asio::any_io_executor ex, const config::Origin& origin,
@@ -98,6 +111,14 @@ void OriginPool::release(std::shared_ptr<UpstreamConn> c) {
   ++metrics_.pool_idle;
 }
 
+void OriginPool::release_idle_buffers(Clock::time_point idle_before) {
+  for (auto& c : idle_) {
+    if (c->idle_since >= idle_before) continue;
+    c->in.release();
+    std::string().swap(c->rbuf);
+  }
+}
+
 awaitable<std::tuple<FetchError, std::string>> OriginPool::connect(UpstreamConn& c) {
   std::string where = origin_.host + ":" + std::to_string(origin_.port);
   c.deadline->set(origin_.connect_timeout);
@@ -109,8 +130,11 @@ awaitable<std::tuple<FetchError, std::string>> OriginPool::connect(UpstreamConn&
   } else {
     // Resolved for every new connection: a changed DNS answer is used at once.
     tcp::resolver resolver(ex_);
-    auto [rec, results] = co_await resolver.async_resolve(origin_.host, std::to_string(origin_.port), nothrow);
-    if (rec) co_return std::make_tuple(FetchError::DnsFailure, "cannot resolve " + origin_.host + ": " + rec.message());
+    auto [rec, results] =
+        co_await resolver.async_resolve(origin_.host, std::to_string(origin_.port), nothrow);
+    if (rec)
+      co_return std::make_tuple(FetchError::DnsFailure,
+                                "cannot resolve " + origin_.host + ": " + rec.message());
     for (auto& r : results) endpoints.push_back(r.endpoint());
   }
   error_code last;
@@ -129,7 +153,8 @@ awaitable<std::tuple<FetchError, std::string>> OriginPool::connect(UpstreamConn&
   if (c.deadline->expired())
     co_return std::make_tuple(FetchError::ConnectTimeout,
                               "no connection to " + where + " within " +
-                                  std::to_string(origin_.connect_timeout.count()) + " ms (connect timeout)");
+                                  std::to_string(origin_.connect_timeout.count()) +
+                                  " ms (connect timeout)");
   if (last) co_return std::make_tuple(FetchError::Refused, last.message() + " (" + where + ")");
   c.sock.set_option(tcp::no_delay(true), ec);
   if (origin_.https) {
@@ -142,16 +167,20 @@ awaitable<std::tuple<FetchError, std::string>> OriginPool::connect(UpstreamConn&
     if (!is_ip) SSL_set_tlsext_host_name(ssl, sni.c_str());
     if (origin_.tls_verify) {
       X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-      if (is_ip) X509_VERIFY_PARAM_set1_ip_asc(param, sni.c_str());
-      else SSL_set1_host(ssl, sni.c_str());
+      if (is_ip)
+        X509_VERIFY_PARAM_set1_ip_asc(param, sni.c_str());
+      else
+        SSL_set1_host(ssl, sni.c_str());
     }
     auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, nothrow);
     if (c.deadline->expired())
-      co_return std::make_tuple(FetchError::ConnectTimeout, "TLS handshake with " + where + " timed out");
+      co_return std::make_tuple(FetchError::ConnectTimeout,
+                                "TLS handshake with " + where + " timed out");
     if (hec) {
       std::string why = hec.message();
       long vr = SSL_get_verify_result(ssl);
-      if (vr != X509_V_OK) why = std::string("certificate verification failed: ") + X509_verify_cert_error_string(vr);
+      if (vr != X509_V_OK)
+        why = std::string("certificate verification failed: ") + X509_verify_cert_error_string(vr);
       co_return std::make_tuple(FetchError::TlsFailure, "TLS with " + where + ": " + why);
     }
   }
@@ -228,7 +257,8 @@ awaitable<FetchResult> OriginPool::fetch(const std::string& request_bytes, std::
       r.detail = "invalid response: " + parser.error().message;
     } else if (timed_out) {
       r.error = FetchError::ReadTimeout;
-      r.detail = "no response within " + std::to_string(origin_.read_timeout.count()) + " ms (read timeout)";
+      r.detail = "no response within " + std::to_string(origin_.read_timeout.count()) +
+                 " ms (read timeout)";
     } else {
       // A kept-alive connection the origin closed meanwhile: try once more on a new one.
       if (reused && !got_bytes && attempt == 0) continue;

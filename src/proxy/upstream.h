@@ -69,6 +69,8 @@ class OriginPool {
                                std::shared_ptr<UpstreamConn>* active);
   // Returns a connection whose response was read completely; kept if the pool has room.
   void release(std::shared_ptr<UpstreamConn> c);
+  // Connections idle since before `idle_before` give their read buffers back.
+  void release_idle_buffers(Clock::time_point idle_before);
   const config::Origin& origin() const { return origin_; }
   size_t idle_count() const { return idle_.size(); }
 

@@ -69,6 +69,12 @@ ViewerConnection::~ViewerConnection() {
 void ViewerConnection::close() {
   if (closed_) return;
   closed_ = true;
+  if (parked_) {
+    worker_.parked().remove(sock_.native_handle());
+    parked_ = false;
+    // The last reference may be this one: let it go after this call returns.
+    asio::post(sock_.get_executor(), [self = std::move(parked_self_)] {});
+  }
   error_code ec;
   sock_.shutdown(tcp::socket::shutdown_both, ec);
   sock_.close(ec);
@@ -105,6 +111,11 @@ awaitable<void> ViewerConnection::run() {
   auto self = shared_from_this();
   deadline_->start();
   if (tls_ctx_ && !co_await handshake()) co_return;
+  co_await serve_requests();
+}
+
+awaitable<void> ViewerConnection::serve_requests() {
+  auto self = shared_from_this();
   for (;;) {
     const auto& snap = worker_.snapshot();
     http::ParserLimits limits{snap->limits.max_request_line, snap->limits.max_header_bytes,
@@ -127,8 +138,8 @@ awaitable<void> ViewerConnection::run() {
       if (idle_) idle_since_ = Clock::now();
       auto [ec, n] = co_await read_some();
       if (ec == asio::error::operation_aborted && park_requested_ && !closed_) {
-        co_await park();
-        continue;
+        park();
+        co_return;  // no coroutine frame while parked
       }
       if (ec || n == 0) co_return;  // closed, reset or timed out
       if (idle_) {
@@ -192,8 +203,8 @@ awaitable<bool> ViewerConnection::send_parse_error(const http::ParseError& e) {
   std::string out = "HTTP/1.1 " + std::to_string(e.status) + " " +
                     std::string(http::reason_phrase(e.status)) +
                     "\r\nServer: edgeguard\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                    "Content-Length: " + std::to_string(body.size()) +
-                    "\r\nConnection: close\r\n\r\n" + body;
+                    "Content-Length: " +
+                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   error_code ec = co_await write_all(out);
   co_return !ec;
 }
@@ -208,15 +219,30 @@ bool ViewerConnection::park_if_idle(Clock::time_point now) {
   return true;
 }
 
-awaitable<void> ViewerConnection::park() {
-  // Buffers go back to the allocator; the socket is watched for readability alone (one
-  // epoll_ctl, paid only by connections idle for a while). The idle deadline still runs.
+void ViewerConnection::park() {
+  // Buffers go back to the allocator, the request coroutine ends and the deadline timer is
+  // suspended: a parked connection is the object and its socket in the worker's ParkedSet.
+  // Readable again → unpark() → a fresh serve_requests(). The idle timeout is checked by the
+  // housekeeping tick (close_if_parked_for).
   rbuf_.release();
   std::string().swap(wbuf_);
+  deadline_->suspend();
+  parked_self_ = shared_from_this();
   parked_ = true;
-  co_await sock_.async_wait(tcp::socket::wait_read, nothrow);
+  if (!worker_.parked().add(sock_.native_handle(), this)) unpark();
+}
+
+void ViewerConnection::unpark() {
   parked_ = false;
   park_requested_ = false;
+  auto self = std::move(parked_self_);
+  if (closed_) return;
+  deadline_->resume();
+  asio::co_spawn(sock_.get_executor(), serve_requests(), asio::detached);
+}
+
+void ViewerConnection::close_if_parked_for(Clock::duration idle_timeout, Clock::time_point now) {
+  if (parked_ && !closed_ && now - idle_since_ >= idle_timeout) close();
 }
 
 void ViewerConnection::watch_if_waiting(Clock::time_point now) {
@@ -271,8 +297,8 @@ awaitable<void> ViewerConnection::serve_one(http::Request& req, size_t head_byte
   } else if (!co_await send_reply(reply, req, keep_alive, bytes_out, first_byte)) {
     close();
   }
-  log(*snap, req, pipeline, reply, request_id, start, first_byte, head_bytes + req.body.size(), bytes_out,
-      pipeline.behavior().path_pattern);
+  log(*snap, req, pipeline, reply, request_id, start, first_byte, head_bytes + req.body.size(),
+      bytes_out, pipeline.behavior().path_pattern);
   if (!keep_alive) close();
 }
 
@@ -286,7 +312,8 @@ awaitable<bool> ViewerConnection::send_reply(Reply& r, const http::Request& req,
   out.append(viewer11 ? "HTTP/1.1 " : "HTTP/1.0 ");
   out.append(std::to_string(resp.status));
   out.push_back(' ');
-  out.append(resp.reason.empty() ? http::reason_phrase(resp.status) : std::string_view(resp.reason));
+  out.append(resp.reason.empty() ? http::reason_phrase(resp.status)
+                                 : std::string_view(resp.reason));
   out.append("\r\n");
   bool has_date = false;
   for (const auto& h : resp.headers) {
@@ -296,19 +323,27 @@ awaitable<bool> ViewerConnection::send_reply(Reply& r, const http::Request& req,
   }
   if (!has_date) out.append("Date: ").append(worker_.http_date()).append("\r\n");
 
-  enum class Source { Memory, File, Upstream } source =
-      r.upstream ? Source::Upstream : r.file_fd >= 0 ? Source::File : Source::Memory;
+  enum class Source {
+    Memory,
+    File,
+    Upstream
+  } source = r.upstream       ? Source::Upstream
+             : r.file_fd >= 0 ? Source::File
+                              : Source::Memory;
   bool chunked = false;
   if (source == Source::Upstream) {
     using F = http::BodyFraming;
     if (resp.framing == F::ContentLength) {
-      if (resp.status != 204) out.append("Content-Length: ").append(std::to_string(resp.content_length)).append("\r\n");
+      if (resp.status != 204)
+        out.append("Content-Length: ").append(std::to_string(resp.content_length)).append("\r\n");
     } else if (resp.framing == F::None) {
       if (const std::string* cl = resp.headers.find("content-length"); cl && req.method == "HEAD")
         out.append("Content-Length: ").append(*cl).append("\r\n");
     } else if (!head_only) {
-      if (viewer11) chunked = true;
-      else keep_alive = false;  // HTTP/1.0: the end of the body is the end of the connection
+      if (viewer11)
+        chunked = true;
+      else
+        keep_alive = false;  // HTTP/1.0: the end of the body is the end of the connection
       if (chunked) out.append("Transfer-Encoding: chunked\r\n");
     }
   } else if (!status_has_no_body(resp.status) || resp.status == 304) {
@@ -320,8 +355,10 @@ awaitable<bool> ViewerConnection::send_reply(Reply& r, const http::Request& req,
     else if (resp.status != 304)
       out.append("Content-Length: ").append(std::to_string(len)).append("\r\n");
   }
-  if (!keep_alive) out.append("Connection: close\r\n");
-  else if (!viewer11) out.append("Connection: keep-alive\r\n");
+  if (!keep_alive)
+    out.append("Connection: close\r\n");
+  else if (!viewer11)
+    out.append("Connection: keep-alive\r\n");
   out.append("\r\n");
 
   if (source == Source::Memory) {
@@ -363,8 +400,10 @@ awaitable<bool> ViewerConnection::relay_upstream_body(Reply& r, bool chunked_to_
   UpstreamConn& up = *r.upstream;
   const http::Response& resp = r.response;
   auto finish_upstream = [&](bool reusable) {
-    if (reusable && r.pool) r.pool->release(std::move(r.upstream));
-    else up.close();
+    if (reusable && r.pool)
+      r.pool->release(std::move(r.upstream));
+    else
+      up.close();
     r.upstream.reset();
   };
   if (head_only || resp.framing == F::None) {
@@ -374,7 +413,8 @@ awaitable<bool> ViewerConnection::relay_upstream_body(Reply& r, bool chunked_to_
     finish_upstream(resp.keep_alive && up.rbuf.empty());
     co_return !co_await write_all(out);
   }
-  const auto read_timeout = r.pool ? r.pool->origin().read_timeout : std::chrono::milliseconds(30000);
+  const auto read_timeout =
+      r.pool ? r.pool->origin().read_timeout : std::chrono::milliseconds(30000);
   ByteBuffer rb;
   std::string_view buf;  // the bytes of the last read
   auto read_more = [&]() -> awaitable<bool> {
@@ -441,8 +481,10 @@ awaitable<bool> ViewerConnection::relay_upstream_body(Reply& r, bool chunked_to_
       }
       pending.erase(0, used);
     }
-    if (chunked_to_viewer) append_chunk(out, decoded);
-    else out.append(decoded);
+    if (chunked_to_viewer)
+      append_chunk(out, decoded);
+    else
+      out.append(decoded);
     if (done) break;
     if (out.size() >= kRelayChunk && !co_await flush()) {
       up.close();
@@ -462,10 +504,9 @@ awaitable<bool> ViewerConnection::relay_upstream_body(Reply& r, bool chunked_to_
 }
 
 void ViewerConnection::log(const config::Snapshot& snap, const http::Request& req,
-                           const Pipeline& p, const Reply& r,
-                           std::string_view request_id, Clock::time_point start,
-                           Clock::time_point first_byte, uint64_t bytes_in, uint64_t bytes_out,
-                           std::string_view behavior) {
+                           const Pipeline& p, const Reply& r, std::string_view request_id,
+                           Clock::time_point start, Clock::time_point first_byte, uint64_t bytes_in,
+                           uint64_t bytes_out, std::string_view behavior) {
   auto end = Clock::now();
   int status = r.response.status == 499 ? 0 : r.response.status;
   worker_.metrics().record_request({behavior, status, bytes_in, bytes_out});
@@ -499,9 +540,11 @@ void ViewerConnection::log(const config::Snapshot& snap, const http::Request& re
   rec.ssl_cipher = viewer_.ssl_cipher;
   rec.response_result_type = r.result_type;
   rec.protocol_version = http::to_string(req.version);
-  rec.time_to_first_byte =
-      first_byte == Clock::time_point{} ? 0 : std::chrono::duration<double>(first_byte - start).count();
-  rec.detailed_result_type = r.detailed_result_type.empty() ? r.result_type : r.detailed_result_type;
+  rec.time_to_first_byte = first_byte == Clock::time_point{}
+                               ? 0
+                               : std::chrono::duration<double>(first_byte - start).count();
+  rec.detailed_result_type =
+      r.detailed_result_type.empty() ? r.result_type : r.detailed_result_type;
   const std::string* ct = r.response.headers.find("content-type");
   rec.content_type = ct ? std::string_view(*ct) : std::string_view();
   if (r.file_fd >= 0)

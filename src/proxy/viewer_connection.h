@@ -21,18 +21,23 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
   ~ViewerConnection();
   awaitable<void> run();
   void close();
+  int native_fd() { return sock_.native_handle(); }
+  void unpark();                       // the ParkedSet saw the parked socket readable (or closed)
   bool idle() const { return idle_; }  // between requests: safe to close on shutdown
   // Called by the worker's housekeeping tick: starts noticing a viewer that leaves while
   // its request waits for a slow origin (the origin connection is then closed at once).
   void watch_if_waiting(Clock::time_point now);
   // Also from the tick: a keep-alive connection idle for a second gives back its buffers.
   bool park_if_idle(Clock::time_point now);  // true when it parked just now
+  // Also from the tick: the idle timeout of a parked connection (its own timer is suspended).
+  void close_if_parked_for(Clock::duration idle_timeout, Clock::time_point now);
 
   std::list<ViewerConnection*>::iterator registry_pos;
 
  private:
   awaitable<bool> handshake();
-  awaitable<void> park();
+  awaitable<void> serve_requests();  // until the connection closes or parks
+  void park();
   awaitable<std::tuple<boost::system::error_code, size_t>> read_some();
   awaitable<boost::system::error_code> write_all(std::string_view data);
   awaitable<bool> read_body(http::Request& req);
@@ -44,9 +49,10 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
                                       Clock::time_point& first_byte);
   awaitable<bool> send_parse_error(const http::ParseError& e);
   void watch_for_viewer_close();
-  void log(const config::Snapshot& snap, const http::Request& req, const Pipeline& p, const Reply& r, std::string_view request_id,
-           Clock::time_point start, Clock::time_point first_byte, uint64_t bytes_in,
-           uint64_t bytes_out, std::string_view behavior);
+  void log(const config::Snapshot& snap, const http::Request& req, const Pipeline& p,
+           const Reply& r, std::string_view request_id, Clock::time_point start,
+           Clock::time_point first_byte, uint64_t bytes_in, uint64_t bytes_out,
+           std::string_view behavior);
 
   Worker& worker_;
   tcp::socket sock_;
@@ -54,7 +60,7 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   std::shared_ptr<Deadline> deadline_;
   ViewerInfo viewer_;
-  ByteBuffer rbuf_;        // received, not yet parsed
+  ByteBuffer rbuf_;  // received, not yet parsed
   std::string wbuf_;
   std::shared_ptr<UpstreamConn> active_upstream_;
   bool idle_ = true;
@@ -64,6 +70,7 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
   Clock::time_point idle_since_{};
   bool park_requested_ = false;
   bool parked_ = false;
+  std::shared_ptr<ViewerConnection> parked_self_;  // while parked, nothing else holds us
 };
 
 }  // namespace eg::proxy

@@ -1,10 +1,10 @@
 #include "proxy/worker.h"
 
-#include <malloc.h>
 #include <sys/socket.h>
 
 #include "core/http_date.h"
 #include "core/log.h"
+#include "core/memory.h"
 #include "proxy/server.h"
 #include "proxy/tls.h"
 #include "proxy/viewer_connection.h"
@@ -86,16 +86,21 @@ awaitable<void> Worker::housekeeping_loop() {
     co_await t.async_wait(nothrow);
     auto now = Clock::now();
     size_t parked = 0;
+    const auto idle_timeout = snapshot()->limits.idle_timeout;
     for (auto* c : conns_) {
       c->watch_if_waiting(now);
+      c->close_if_parked_for(idle_timeout, now);
       if (c->park_if_idle(now)) ++parked;
     }
+    if (parked > 0)
+      for (auto& [key, pool] : pools_) pool->release_idle_buffers(now - std::chrono::seconds(1));
     // Freed buffers stay in the process until the allocator gives them back; after a wave
     // of connections went idle, hand the memory to the kernel (RSS is what operators see).
     parked_since_trim_ += parked;
     bool wave_over = parked == 0 && parked_since_trim_ >= 64;
-    if ((wave_over || parked_since_trim_ >= 4096) && now - last_trim_ >= std::chrono::milliseconds(500)) {
-      ::malloc_trim(0);
+    if ((wave_over || parked_since_trim_ >= 4096) &&
+        now - last_trim_ >= std::chrono::milliseconds(500)) {
+      release_free_memory();
       parked_since_trim_ = 0;
       last_trim_ = now;
     }

@@ -14,6 +14,7 @@
 #include "logs/access_log.h"
 #include "proxy/io.h"
 #include "proxy/metrics.h"
+#include "proxy/parked_set.h"
 #include "proxy/phases.h"
 #include "proxy/upstream.h"
 
@@ -34,7 +35,7 @@ class Worker {
 
   // Binds this worker's listening sockets (SO_REUSEPORT). Returns false with *error set.
   bool bind(const std::vector<ListenerSocket>& listeners, std::string* error);
-  void start();         // runs the event loop on a new thread
+  void start();           // runs the event loop on a new thread
   void stop_accepting();  // graceful shutdown, step 1 (posted to the loop)
   void close_idle();      // step 2: idle keep-alive connections close now
   void force_close();     // step 3: after the drain timeout
@@ -49,10 +50,13 @@ class Worker {
   const Hooks& hooks() const { return hooks_; }
   bool draining() const { return draining_; }
   asio::io_context& io() { return io_; }
+  ParkedSet& parked() { return parked_; }
   Server& server() { return server_; }
   uint16_t https_port() const { return https_port_; }
   std::string_view http_date();
-  std::string_view via() const { return via_; }  // "1.1 <server_name> (edgeguard)"  // IMF-fixdate of now, formatted once per second
+  std::string_view via() const {
+    return via_;
+  }  // "1.1 <server_name> (edgeguard)"  // IMF-fixdate of now, formatted once per second
 
   void add_connection(ViewerConnection* c);
   void remove_connection(ViewerConnection* c);
@@ -64,6 +68,7 @@ class Worker {
   Server& server_;
   int index_;
   asio::io_context io_{1};
+  ParkedSet parked_{io_};
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::vector<std::shared_ptr<asio::ssl::context>> acceptor_tls_;
   std::thread thread_;

@@ -1,0 +1,63 @@
+#include "proxy/origin_signing.h"
+
+#include <vector>
+
+#include "aws/sigv4.h"
+
+namespace eg::proxy {
+
+namespace sigv4 = aws::sigv4;
+
+aws::RefreshingCredentials& SigningCredentials::get(const config::Origin::SigV4& cfg) {
+  std::string key = cfg.profile + '\n' + cfg.credentials_file + '\n' + cfg.config_file;
+  std::lock_guard lk(mu_);
+  auto& slot = by_key_[key];
+  if (!slot) {
+    aws::ChainOptions opts;
+    opts.profile = cfg.profile;
+    opts.credentials_file = cfg.credentials_file;
+    opts.config_file = cfg.config_file;
+    slot = std::make_unique<aws::RefreshingCredentials>(aws::make_default_chain(opts));
+    slot->start();
+  }
+  return *slot;
+}
+
+SigningError sign_origin_request(const config::Origin& origin, const aws::Credentials& creds,
+                                 std::string_view method, std::string_view target,
+                                 std::string_view authority, std::string_view body,
+                                 http::Headers& headers) {
+  const auto& cfg = *origin.sigv4;
+  sigv4::remove_viewer_signing_headers(headers.list());
+  headers.set("Host", authority);  // the origin's own host, whatever the policy forwarded
+
+  size_t q = target.find('?');
+  auto params = sigv4::params_for(cfg.service, cfg.region, std::chrono::system_clock::now());
+  sigv4::Payload payload = sigv4::Payload::body(body);
+  if (body.size() > cfg.max_signed_body) {
+    if (cfg.service != "s3")
+      return {413, "body_too_large",
+              "the request body (" + std::to_string(body.size()) +
+                  " bytes) is larger than "
+                  "sign.sigv4.max_signed_body (" +
+                  std::to_string(cfg.max_signed_body) + ") and " + cfg.service +
+                  " does not accept UNSIGNED-PAYLOAD"};
+    payload = sigv4::Payload::unsigned_payload();
+  }
+  std::vector<sigv4::HeaderField> fields;
+  fields.reserve(headers.size());
+  for (const auto& h : headers) fields.push_back({h.name, h.value});
+  sigv4::RequestView view{method, target.substr(0, q),
+                          q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+                          fields, payload};
+  params.unsigned_headers = sigv4::kProxyUnsignedHeaders;
+  static thread_local sigv4::SigningOutput out;  // reused buffers
+  if (!sigv4::sign_request(view, creds, params, out))
+    return {500, "invalid_request", "cannot sign the origin request: " + out.error};
+  std::array<sigv4::HeaderField, 4> add;
+  size_t n = out.headers(add);
+  for (size_t i = 0; i < n; ++i) headers.set(add[i].name, add[i].value);
+  return {};
+}
+
+}  // namespace eg::proxy
