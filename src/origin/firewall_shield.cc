@@ -46,7 +46,8 @@ class ShieldBackend : public FirewallBackend {
               " (the file is in place; reload the shield to use it)";
       return false;
     }
-    out.actions.push_back("reloaded the shield at " + admin_);
+    for (auto& a : out.actions)
+      if (a.rfind("reload the shield", 0) == 0) a = "reloaded the shield at " + admin_;
     return true;
   }
 
