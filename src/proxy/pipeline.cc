@@ -136,7 +136,7 @@ awaitable<std::optional<Reply>> Pipeline::sign(const config::Origin& origin,
                                                const std::string& target, http::Headers& headers) {
   // Never sent unsigned: without valid credentials the request waits for the refresh thread
   // (up to 5 s, checked every 50 ms on this loop's timer), then gets a 503.
-  auto& source = worker_.server().signing_credentials().get(*origin.sigv4);
+  auto& source = worker_.signing_credentials(origin);
   auto cur = source.current();
   for (int i = 0; !cur.credentials && i < 100; ++i) {
     asio::steady_timer t(worker_.io(), std::chrono::milliseconds(50));

@@ -117,6 +117,7 @@ const std::shared_ptr<const config::Snapshot>& Worker::snapshot() {
   if (g != generation_ || !snap_) {
     snap_ = server_.current();
     generation_ = g;
+    credentials_.clear();  // keyed by this snapshot's origins
     via_ = "1.1 " + snap_->server_name + " (edgeguard)";
     auto file = server_.log_file();
     if (!file) {
@@ -128,6 +129,18 @@ const std::shared_ptr<const config::Snapshot>& Worker::snapshot() {
     }
   }
   return snap_;
+}
+
+aws::RefreshingCredentials& Worker::signing_credentials(const config::Origin& origin) {
+  auto it = credentials_.find(&origin);
+  if (it != credentials_.end()) return *it->second;
+  auto& c = server_.signing_credentials().get(*origin.sigv4);
+  // Only the current snapshot's origins are remembered: a request finishing on an older
+  // snapshot must not leave an address a later snapshot could reuse for another origin.
+  const auto& current = snapshot()->origins;
+  if (!current.empty() && &origin >= &current.front() && &origin <= &current.back())
+    credentials_.emplace(&origin, &c);
+  return c;
 }
 
 OriginPool& Worker::pool_for(const config::Origin& origin) {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "aws/credentials.h"
 #include "config/snapshot.h"
 #include "logs/access_log.h"
 #include "proxy/io.h"
@@ -45,6 +46,8 @@ class Worker {
   // Per-request access to the current snapshot (refreshed when the generation changes).
   const std::shared_ptr<const config::Snapshot>& snapshot();
   OriginPool& pool_for(const config::Origin& origin);
+  // The credentials a signed origin uses (Server-wide; looked up once per snapshot here).
+  aws::RefreshingCredentials& signing_credentials(const config::Origin& origin);
   logs::AccessLogWriter* access_log() { return log_.get(); }
   MetricsShard& metrics() { return metrics_; }
   const Hooks& hooks() const { return hooks_; }
@@ -76,6 +79,7 @@ class Worker {
   std::shared_ptr<const config::Snapshot> snap_;
   uint64_t generation_ = 0;
   std::map<std::string, std::unique_ptr<OriginPool>> pools_;
+  std::map<const config::Origin*, aws::RefreshingCredentials*> credentials_;  // this snapshot's
   std::unique_ptr<logs::AccessLogWriter> log_;
   Hooks hooks_;
   std::list<ViewerConnection*> conns_;
