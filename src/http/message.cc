@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "core/strings.h"
 
 namespace eg::http {
-
 
 // ---- Headers ---------------------------------------------------------------------------
 
@@ -194,9 +194,26 @@ namespace {
 // Defense in depth: a value that reached serialization with CR, LF or NUL (a function result
 // or config that escaped validation) must not be able to inject a header or split the
 // response. Such bytes are replaced by a space; well-formed values are copied as they are.
+// Eight bytes at a time: true when some byte is below 0x0E (CR, LF and NUL are). The
+// byte-by-byte scan this replaces was ~7% of the instructions of a proxied request.
+bool has_byte_below_0x0e(std::string_view v) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  const char* p = v.data();
+  size_t i = 0, n = v.size();
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, p + i, 8);
+    if (((x - kOnes * 0x0E) & ~x & kHighs) != 0) return true;
+  }
+  for (; i < n; ++i)
+    if (static_cast<unsigned char>(p[i]) < 0x0E) return true;
+  return false;
+}
+
 void append_value(std::string& out, std::string_view v) {
   size_t start = out.size();
   out.append(v);
+  if (!has_byte_below_0x0e(v)) return;
   for (size_t i = start; i < out.size(); ++i) {
     char c = out[i];
     if (c == '\r' || c == '\n' || c == '\0') out[i] = ' ';
