@@ -61,10 +61,13 @@ bool read_element(const Json& e, std::vector<Prefix>& out) {
   }
   if (!e.is_object()) return false;
   if (auto it = e.find("prefix"); it != e.end()) {
-    if (!it->is_object() || !(*it)["addr"].is_string() || !(*it)["len"].is_number_unsigned())
+    if (!it->is_object()) return false;
+    auto addr = it->find("addr"), length = it->find("len");
+    if (addr == it->end() || length == it->end() || !addr->is_string() ||
+        !length->is_number_unsigned() || length->get<uint64_t>() > 128)
       return false;
-    auto p = parse_address((*it)["addr"].get_ref<const std::string&>());
-    unsigned len = (*it)["len"].get<unsigned>();
+    auto p = parse_address(addr->get_ref<const std::string&>());
+    unsigned len = unsigned(length->get<uint64_t>());
     if (!p || len > unsigned(p->max_length())) return false;
     p->length = uint8_t(len);
     out.push_back(*p);
@@ -201,6 +204,12 @@ std::unique_ptr<FirewallBackend> make_nftables(const BackendOptions& options, st
 
 namespace {
 
+// A string member, "" when absent or of another type (Json::value would throw).
+std::string text_of(const Json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // A set, streamed: its elements can number in the thousands (the reader is at its '{').
 bool read_set(JsonReader& json, NftablesState::Set& s, std::string& error) {
   json.begin_object();
@@ -264,13 +273,13 @@ bool parse_nft_listing(const std::string& json_text, NftablesState& out, std::st
           if (!json.read_value(v)) break;
           if (!v.is_object()) continue;
           if (kind == "table") out.table_exists = true;
-          if (kind == "chain" && v.value("name", "") == kChain) {
+          if (kind == "chain" && text_of(v, "name") == kChain) {
             out.chain_exists = true;
-            out.chain_hook_ok = v.value("type", "") == "filter" && v.value("hook", "") == "input" &&
+            out.chain_hook_ok = text_of(v, "type") == "filter" && text_of(v, "hook") == "input" &&
                                 v.contains("prio") && v["prio"] == 0 &&
-                                v.value("policy", "") == "accept";
+                                text_of(v, "policy") == "accept";
           }
-          if (kind == "rule" && v.value("chain", "") == kChain) {
+          if (kind == "rule" && text_of(v, "chain") == kChain) {
             auto c = v.find("comment");
             out.rule_comments.push_back(c != v.end() && c->is_string() ? c->get<std::string>()
                                                                        : "");

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 
 #include "origin/ipranges_json.h"
@@ -289,7 +290,16 @@ bool JsonReader::scan_number(std::string_view* raw) {
     if (!digit()) return fail("expected a digit in the exponent");
     while (digit()) ++pos_;
   }
-  if (raw) *raw = s_.substr(start, pos_ - start);
+  std::string_view text = s_.substr(start, pos_ - start);
+  // Like nlohmann (and most parsers), a number beyond the range of a double is refused.
+  if (text.size() > 15 || text.find_first_of("eE") != std::string_view::npos) {
+    std::string copy(text);
+    if (!std::isfinite(strtod(copy.c_str(), nullptr))) {
+      pos_ = start;
+      return fail("a number out of range");
+    }
+  }
+  if (raw) *raw = text;
   return true;
 }
 

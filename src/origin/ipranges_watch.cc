@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <map>
@@ -23,7 +24,9 @@ namespace eg::origin {
 namespace {
 
 constexpr size_t kMaxBody = 256 * 1024;  // SNS messages are at most 256 KiB
-constexpr int kReadTimeoutMs = 10000;
+// A whole request must arrive within this time: deliveries are handled one at a time, so a
+// client trickling bytes must not hold the endpoint.
+constexpr auto kRequestDeadline = std::chrono::seconds(10);
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
@@ -200,9 +203,12 @@ bool read_request(int fd, http::Request& req, Reply& reply) {
   http::RequestParser parser(limits);
   size_t consumed = 0;
   char chunk[16384];
+  const auto deadline = std::chrono::steady_clock::now() + kRequestDeadline;
   auto more = [&]() {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, kReadTimeoutMs) <= 0) return false;
+    if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) return false;
     ssize_t n = recv(fd, chunk, sizeof chunk, 0);
     if (n <= 0) return false;
     buf.append(chunk, size_t(n));

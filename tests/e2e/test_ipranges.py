@@ -222,3 +222,42 @@ def test_shield_file_and_reload(gateway, tmp_path):
     assert r.returncode == 1
     assert "401" in r.stderr and "did not reload" in r.stderr
     assert "120.52.22.128/27" in allow.read_text()
+
+
+SHIELD_WITH_ADDRESSES = """
+listeners: [{address: "127.0.0.1:{port}"}]
+origins: {app: {url: "{origin_url}"}}
+behaviors:
+  - path: default
+    origin: app
+    shield: {addresses: {file: "{allow}"}}
+"""
+
+
+def test_shield_mode_admits_exactly_the_written_addresses(gateway, origin, tmp_path):
+    """The file `apply` writes is the shield's address set: loopback listed -> 200, not -> 403."""
+    doc = tmp_path / "doc.json"
+
+    def publish(prefixes, sync):
+        doc.write_text(json.dumps({"syncToken": sync, "createDate": "2026-08-22-15-17-05", "prefixes": [
+            {"ip_prefix": p, "region": "GLOBAL", "service": "CLOUDFRONT_ORIGIN_FACING"} for p in prefixes]}))
+
+    allow = tmp_path / "edge.txt"
+    publish(["127.0.0.0/8", "203.0.113.0/24"], "1")
+    r = ipranges("apply", "--document", str(doc), "--backend", "shield", "--shield-file", str(allow))
+    assert r.returncode == 0, r.stderr
+    gw = gateway(SHIELD_WITH_ADDRESSES, origin_url=origin.url, allow=str(allow))
+    assert harness.http_request(gw.port, "GET", "/x")[0] == 200
+
+    publish(["203.0.113.0/24"], "2")
+    flags = ["--document", str(doc), "--backend", "shield", "--shield-file", str(allow),
+             "--shield-admin", gw.admin_url, "--shield-token-file", gw.admin_token_file]
+    r = ipranges("apply", *flags)
+    assert r.returncode == 0, r.stderr
+    assert "- 127.0.0.0/8" in r.stdout and "reloaded the shield" in r.stdout
+    assert harness.http_request(gw.port, "GET", "/x")[0] == 403
+    assert 'reason="address_not_allowed"' in gw.stats()
+
+    publish(["127.0.0.1/32", "203.0.113.0/24"], "3")
+    assert ipranges("apply", *flags).returncode == 0
+    assert harness.http_request(gw.port, "GET", "/x")[0] == 200

@@ -64,6 +64,11 @@ TEST(JsonReader, AgreesWithNlohmannOnValidity) {
       "[\"a\",]",
       "{\"a\":}",
       "\xEF\xBB{}",
+      "-77e11511511115",
+      "1e309",
+      "1e308",
+      "123456789012345678901234567890",
+      "4.9e-400",
   };
   for (const char* c : cases) {
     bool want = nlohmann::json::accept(c);
