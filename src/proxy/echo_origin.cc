@@ -32,9 +32,8 @@ std::string base64(std::string_view in) {
 
 }  // namespace
 
-http::Response echo_response(std::string_view method, std::string_view path,
-                             std::string_view query, const http::Headers& headers,
-                             std::string_view body) {
+http::Response echo_response(std::string_view method, std::string_view path, std::string_view query,
+                             const http::Headers& headers, std::string_view body) {
   nlohmann::ordered_json j;
   j["method"] = method;
   j["path"] = path;

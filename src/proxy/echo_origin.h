@@ -11,8 +11,7 @@ namespace eg::proxy {
 // {"method": "GET", "path": "/x", "query": "a=1", "headers": {"host": "...", ...},
 //  "body": "..."}; header names lowercased, repeated headers joined with ", ".
 // A body that is not valid UTF-8 is given base64 in "body_base64" instead.
-http::Response echo_response(std::string_view method, std::string_view path,
-                             std::string_view query, const http::Headers& headers,
-                             std::string_view body);
+http::Response echo_response(std::string_view method, std::string_view path, std::string_view query,
+                             const http::Headers& headers, std::string_view body);
 
 }  // namespace eg::proxy

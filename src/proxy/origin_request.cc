@@ -16,10 +16,14 @@ bool listed(const std::vector<std::string>& items, std::string_view name, bool c
 bool passes(const config::ForwardList& list, std::string_view name, bool case_insensitive) {
   using M = config::ForwardList::Mode;
   switch (list.mode) {
-    case M::None: return false;
-    case M::All: return true;
-    case M::Whitelist: return listed(list.items, name, case_insensitive);
-    case M::AllExcept: return !listed(list.items, name, case_insensitive);
+    case M::None:
+      return false;
+    case M::All:
+      return true;
+    case M::Whitelist:
+      return listed(list.items, name, case_insensitive);
+    case M::AllExcept:
+      return !listed(list.items, name, case_insensitive);
   }
   return false;
 }

@@ -1,5 +1,6 @@
 #include "proxy/pipeline.h"
 
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,12 @@
 #include "proxy/worker.h"
 
 namespace eg::proxy {
+
+std::string_view ViewerInfo::ssl_protocol() const { return ssl ? SSL_get_version(ssl) : ""; }
+std::string_view ViewerInfo::ssl_cipher() const {
+  const char* c = ssl ? SSL_get_cipher_name(ssl) : nullptr;
+  return c ? c : "";
+}
 
 Reply::~Reply() {
   if (file_fd >= 0) ::close(file_fd);

@@ -1,6 +1,8 @@
 // One request's walk through the phases of phases.h. The pipeline decides; the viewer
 // connection does the I/O: run() returns a Reply that the connection sends.
 #pragma once
+#include <openssl/types.h>
+
 #include <memory>
 #include <string>
 
@@ -18,9 +20,10 @@ struct ViewerInfo {
   std::string client_ip;
   uint16_t client_port = 0;
   bool https = false;
-  // OpenSSL's own static strings ("TLSv1.3", "TLS_AES_128_GCM_SHA256"): no copy per connection.
-  std::string_view ssl_protocol;
-  std::string_view ssl_cipher;
+  const SSL* ssl = nullptr;  // TLS viewers, after the handshake
+  // OpenSSL's own static strings ("TLSv1.3", "TLS_AES_128_GCM_SHA256"); empty over plain HTTP.
+  std::string_view ssl_protocol() const;
+  std::string_view ssl_cipher() const;
 };
 
 struct Reply {

@@ -40,7 +40,8 @@ std::string rewrite_path(const config::PathRewrite& rw, std::string_view path) {
       }
       if (path.substr(0, before.size()) != before) return std::string(path);
       if (path.substr(path.size() - after.size()) != after) return std::string(path);
-      std::string_view captured = path.substr(before.size(), path.size() - before.size() - after.size());
+      std::string_view captured =
+          path.substr(before.size(), path.size() - before.size() - after.size());
       size_t tw = rw.to.find(kWild);
       std::string out = rw.to.substr(0, tw);
       out.append(captured);

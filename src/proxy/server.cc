@@ -28,7 +28,8 @@ void Server::install(std::shared_ptr<const config::Snapshot> s) {
     file = log_file_;
   }
   const auto& al = s->access_log;
-  auto fmt = al.format == config::AccessLog::Format::Json ? logs::Format::Json : logs::Format::CloudFront;
+  auto fmt =
+      al.format == config::AccessLog::Format::Json ? logs::Format::Json : logs::Format::CloudFront;
   if (al.path.empty()) {
     file.reset();
   } else if (!file || file->path() != al.path || file->format() != fmt) {
@@ -63,7 +64,8 @@ bool Server::start(std::shared_ptr<const config::Snapshot> initial) {
     listeners.push_back(std::move(ls));
   }
   install(std::move(initial));
-  int n = opts_.workers > 0 ? opts_.workers : int(std::max(1u, std::thread::hardware_concurrency()));
+  int n =
+      opts_.workers > 0 ? opts_.workers : int(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>(*this, i, metrics_.new_shard());
     std::string err;
@@ -107,8 +109,10 @@ void Server::reopen_logs() {
   auto f = log_file();
   if (!f) return;
   std::string err;
-  if (!f->reopen(&err)) log::error("reopen access log {}: {}", f->path(), err);
-  else log::info("access log reopened: {}", f->path());
+  if (!f->reopen(&err))
+    log::error("reopen access log {}: {}", f->path(), err);
+  else
+    log::info("access log reopened: {}", f->path());
 }
 
 void Server::shutdown() {

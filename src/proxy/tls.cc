@@ -43,14 +43,15 @@ std::vector<std::string> certificate_names(SSL_CTX* ctx) {
   std::vector<std::string> names;
   X509* cert = SSL_CTX_get0_certificate(ctx);
   if (!cert) return names;
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (sans) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
       if (gn->type != GEN_DNS) continue;
       auto* s = gn->d.dNSName;
-      names.push_back(to_lower(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                                                size_t(ASN1_STRING_length(s)))));
+      names.push_back(to_lower(std::string_view(
+          reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), size_t(ASN1_STRING_length(s)))));
     }
     GENERAL_NAMES_free(sans);
   }
@@ -81,8 +82,8 @@ std::shared_ptr<asio::ssl::context> base_server_context(const config::TlsListene
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* h = ctx->native_handle();
   SSL_CTX_set_min_proto_version(h, cfg.min_version == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
-  SSL_CTX_set_options(h, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                             SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      h, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_cipher_list(h, kCiphers);
   SSL_CTX_set_mode(h, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(h, c.cert_file.c_str()) != 1) {
@@ -121,8 +122,9 @@ std::shared_ptr<asio::ssl::context> make_server_tls(const config::TlsListener& c
   // shared_ptr keeps the table alive for as long as the context lives.
   SSL_CTX_set_tlsext_servername_callback(first->native_handle(), sni_callback);
   SSL_CTX_set_tlsext_servername_arg(first->native_handle(), table.get());
-  auto holder = std::make_shared<std::pair<std::shared_ptr<SniTable>, std::shared_ptr<asio::ssl::context>>>(
-      table, first);
+  auto holder =
+      std::make_shared<std::pair<std::shared_ptr<SniTable>, std::shared_ptr<asio::ssl::context>>>(
+          table, first);
   return std::shared_ptr<asio::ssl::context>(holder, holder->second.get());
 }
 

@@ -41,7 +41,7 @@ bool status_has_no_body(int status) { return status == 204 || status == 304 || s
 
 ViewerConnection::ViewerConnection(Worker& worker, tcp::socket sock,
                                    std::shared_ptr<asio::ssl::context> tls)
-    : worker_(worker), sock_(std::move(sock)), tls_ctx_(std::move(tls)) {
+    : worker_(worker), sock_(std::move(sock)), tls_ctx_(tls.get()) {
   error_code ec;
   auto ep = sock_.remote_endpoint(ec);
   if (!ec) {
@@ -102,8 +102,7 @@ awaitable<bool> ViewerConnection::handshake() {
   auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, nothrow);
   if (ec) co_return false;
   SSL* ssl = tls_->native_handle();
-  viewer_.ssl_protocol = SSL_get_version(ssl);
-  viewer_.ssl_cipher = SSL_get_cipher_name(ssl);
+  viewer_.ssl = ssl;
   co_return true;
 }
 
@@ -536,8 +535,8 @@ void ViewerConnection::log(const config::Snapshot& snap, const http::Request& re
   rec.cs_bytes = bytes_in;
   rec.time_taken = std::chrono::duration<double>(end - start).count();
   rec.forwarded_for = header("x-forwarded-for");
-  rec.ssl_protocol = viewer_.ssl_protocol;
-  rec.ssl_cipher = viewer_.ssl_cipher;
+  rec.ssl_protocol = viewer_.ssl_protocol();
+  rec.ssl_cipher = viewer_.ssl_cipher();
   rec.response_result_type = r.result_type;
   rec.protocol_version = http::to_string(req.version);
   rec.time_to_first_byte = first_byte == Clock::time_point{}

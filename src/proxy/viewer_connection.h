@@ -2,7 +2,6 @@
 // pipelining), runs each through the Pipeline, sends the Reply, writes the access log.
 // Timeouts (header, body, idle, send) are enforced by one Deadline.
 #pragma once
-#include <list>
 #include <memory>
 #include <string>
 
@@ -32,7 +31,9 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
   // Also from the tick: the idle timeout of a parked connection (its own timer is suspended).
   void close_if_parked_for(Clock::duration idle_timeout, Clock::time_point now);
 
-  std::list<ViewerConnection*>::iterator registry_pos;
+  // The worker's registry is an intrusive list: no node allocation per connection.
+  ViewerConnection* registry_prev = nullptr;
+  ViewerConnection* registry_next = nullptr;
 
  private:
   awaitable<bool> handshake();
@@ -56,7 +57,7 @@ class ViewerConnection : public std::enable_shared_from_this<ViewerConnection> {
 
   Worker& worker_;
   tcp::socket sock_;
-  std::shared_ptr<asio::ssl::context> tls_ctx_;
+  asio::ssl::context* tls_ctx_;  // owned by the worker's listener, which outlives us
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   std::shared_ptr<Deadline> deadline_;
   ViewerInfo viewer_;

@@ -81,17 +81,17 @@ awaitable<void> Worker::housekeeping_loop() {
   constexpr auto kTick = std::chrono::milliseconds(100);
   asio::steady_timer t(io_);
   auto last_flush = Clock::now();
-  while (!draining_ || !conns_.empty()) {
+  while (!draining_ || conns_ != nullptr) {
     t.expires_after(kTick);
     co_await t.async_wait(nothrow);
     auto now = Clock::now();
     size_t parked = 0;
     const auto idle_timeout = snapshot()->limits.idle_timeout;
-    for (auto* c : conns_) {
+    for_each_connection([&](ViewerConnection* c) {
       c->watch_if_waiting(now);
       c->close_if_parked_for(idle_timeout, now);
       if (c->park_if_idle(now)) ++parked;
-    }
+    });
     if (parked > 0)
       for (auto& [key, pool] : pools_) pool->release_idle_buffers(now - std::chrono::seconds(1));
     // Freed buffers stay in the process until the allocator gives them back; after a wave
@@ -173,14 +173,22 @@ std::string_view Worker::http_date() {
   return date_;
 }
 
+ViewerConnection* Worker::next_of(ViewerConnection* c) { return c->registry_next; }
+
 void Worker::add_connection(ViewerConnection* c) {
-  conns_.push_front(c);
-  c->registry_pos = conns_.begin();
+  c->registry_prev = nullptr;
+  c->registry_next = conns_;
+  if (conns_) conns_->registry_prev = c;
+  conns_ = c;
   ++conn_count_;
 }
 
 void Worker::remove_connection(ViewerConnection* c) {
-  conns_.erase(c->registry_pos);
+  if (c->registry_prev)
+    c->registry_prev->registry_next = c->registry_next;
+  else
+    conns_ = c->registry_next;
+  if (c->registry_next) c->registry_next->registry_prev = c->registry_prev;
   --conn_count_;
 }
 
@@ -197,15 +205,14 @@ void Worker::stop_accepting() {
 
 void Worker::close_idle() {
   asio::post(io_, [this] {
-    for (auto* c : conns_)
+    for_each_connection([](ViewerConnection* c) {
       if (c->idle()) c->close();
+    });
   });
 }
 
 void Worker::force_close() {
-  asio::post(io_, [this] {
-    for (auto* c : conns_) c->close();
-  });
+  asio::post(io_, [this] { for_each_connection([](ViewerConnection* c) { c->close(); }); });
 }
 
 void Worker::join() {

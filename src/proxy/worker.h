@@ -3,7 +3,6 @@
 #pragma once
 #include <atomic>
 #include <ctime>
-#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -82,7 +81,17 @@ class Worker {
   std::map<const config::Origin*, aws::RefreshingCredentials*> credentials_;  // this snapshot's
   std::unique_ptr<logs::AccessLogWriter> log_;
   Hooks hooks_;
-  std::list<ViewerConnection*> conns_;
+  // Every open viewer connection (intrusive list through ViewerConnection::registry_*).
+  template <class F>
+  void for_each_connection(F f) {
+    for (ViewerConnection* c = conns_; c;) {
+      ViewerConnection* next = next_of(c);
+      f(c);
+      c = next;
+    }
+  }
+  static ViewerConnection* next_of(ViewerConnection* c);
+  ViewerConnection* conns_ = nullptr;
   std::atomic<size_t> conn_count_{0};
   bool draining_ = false;
   uint16_t https_port_ = 0;
