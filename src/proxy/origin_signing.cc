@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "aws/sigv4.h"
+#include "core/strings.h"
+#include "proxy/origin_request.h"
 
 namespace eg::proxy {
 
@@ -28,7 +30,11 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
                                  std::string_view authority, std::string_view body,
                                  http::Headers& headers) {
   const auto& cfg = *origin.sigv4;
-  sigv4::remove_viewer_signing_headers(headers.list());
+  // Authorization and X-Amz-* from the viewer go; our own request id (X-Amz-Cf-Id, set by
+  // the edge for this request) stays and is signed like the rest.
+  std::erase_if(headers.list(), [](const http::Header& h) {
+    return sigv4::is_viewer_signing_header(h.name) && !iequals(h.name, kRequestIdHeader);
+  });
   headers.set("Host", authority);  // the origin's own host, whatever the policy forwarded
 
   size_t q = target.find('?');

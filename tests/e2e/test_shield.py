@@ -197,6 +197,10 @@ def test_s3_scenario_signed_edge_reaches_iam_protected_origin(gateway, origin, s
         assert seen.header("authorization").startswith(
             f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/")
         assert "/eu-west-1/lambda/aws4_request" in seen.header("authorization")
+        # The viewer's X-Amz-Date is gone (ours replaced it); the edge's request id is kept
+        # and covered by the signature (the origin sees the shield's id: it is a hop too).
+        assert seen.header_values("x-amz-date") != ["20000101T000000Z"]
+        assert "x-amz-cf-id" in seen.header("authorization").split("SignedHeaders=")[1]
         if body:
             assert json.loads(seen.body) == json.loads(body)
 
