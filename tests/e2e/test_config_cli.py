@@ -1,5 +1,9 @@
 """`edgeguard check` and `serve` on good and bad configs."""
+import glob
+import os
 import re
+
+import pytest
 
 from harness import free_port, port_open, run_edgeguard
 
@@ -100,3 +104,13 @@ def test_serve_starts_on_good_config_and_stops_on_sigterm(gateway):
     assert port_open(gw.port)
     assert gw.stop() == 0
     assert not port_open(gw.port)
+
+
+EXAMPLES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "examples", "*.yaml")))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.rsplit("/", 1)[-1])
+def test_every_example_config_is_valid(path):
+    r = run_edgeguard("check", "-c", path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "config OK" in r.stdout
