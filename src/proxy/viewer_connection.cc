@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "core/memory.h"
 #include "core/request_id.h"
 #include "core/strings.h"
 #include "logs/access_log.h"
@@ -53,7 +54,8 @@ ViewerConnection::ViewerConnection(Worker& worker, tcp::socket sock,
   }
   viewer_.https = tls_ctx_ != nullptr;
   sock_.set_option(tcp::no_delay(true), ec);
-  deadline_ = std::make_shared<Deadline>(sock_.get_executor(), [this] { close(); });
+  deadline_ = std::allocate_shared<Deadline>(LongLivedAllocator<Deadline>(), sock_.get_executor(),
+                                             [this] { close(); });
   worker_.add_connection(this);
   ++worker_.metrics().open_connections;
 }

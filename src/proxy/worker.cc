@@ -72,7 +72,8 @@ awaitable<void> Worker::accept_loop(tcp::acceptor& acc, std::shared_ptr<asio::ss
       co_await t.async_wait(nothrow);
       continue;
     }
-    auto conn = std::make_shared<ViewerConnection>(*this, std::move(sock), tls);
+    auto conn = std::allocate_shared<ViewerConnection>(LongLivedAllocator<ViewerConnection>(),
+                                                       *this, std::move(sock), tls);
     asio::co_spawn(io_, conn->run(), asio::detached);
   }
 }
