@@ -39,6 +39,7 @@ bench: deps
 	@./scripts/install-deps.sh --bench
 	@$(MAKE) build
 	@./bench/run.sh
+	@./bench/origin_auth.sh
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc' 'bench/*.cc')
