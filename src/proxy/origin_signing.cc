@@ -77,8 +77,8 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
                   " does not accept UNSIGNED-PAYLOAD"};
     payload = sigv4::Payload::unsigned_payload();
   }
-  std::vector<sigv4::HeaderField> fields;
-  fields.reserve(headers.size());
+  thread_local std::vector<sigv4::HeaderField> fields;  // reused: no allocation per request
+  fields.clear();
   for (const auto& h : headers) fields.push_back({h.name, h.value});
   sigv4::RequestView view{method, target.substr(0, q),
                           q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
@@ -89,7 +89,8 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
     return {500, "invalid_request", "cannot sign the origin request: " + out.error};
   std::array<sigv4::HeaderField, 4> add;
   size_t n = out.headers(add);
-  for (size_t i = 0; i < n; ++i) headers.set(add[i].name, add[i].value);
+  // None of these is present any more (Authorization and X-Amz-* went above): add, not set.
+  for (size_t i = 0; i < n; ++i) headers.add(add[i].name, add[i].value);
   return {};
 }
 

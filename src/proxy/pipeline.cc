@@ -120,7 +120,11 @@ awaitable<Reply> Pipeline::run_phases() {
   http::Headers headers;
   origin_request(origin, extra_origin_headers, target, headers);
   if (origin.sigv4) {
-    if (auto refused = co_await sign(origin, target, headers)) co_return std::move(*refused);
+    // Credentials are almost always there: sign without a coroutine frame; wait only when not.
+    auto& source = worker_.signing_credentials(origin);
+    auto cur = source.current();
+    if (!cur.credentials) cur = co_await wait_for_credentials(source);
+    if (auto refused = sign(origin, cur, target, headers)) co_return std::move(*refused);
   }
   Reply r = co_await origin_fetch(origin, target, headers, req_.method, req_.body);
   if (r.from_origin) {
@@ -139,17 +143,22 @@ std::optional<Reply> Pipeline::shield() {
   return std::move(v.refusal);
 }
 
-awaitable<std::optional<Reply>> Pipeline::sign(const config::Origin& origin,
-                                               const std::string& target, http::Headers& headers) {
+awaitable<aws::RefreshingCredentials::Current> Pipeline::wait_for_credentials(
+    aws::RefreshingCredentials& source) {
   // Never sent unsigned: without valid credentials the request waits for the refresh thread
   // (up to 5 s, checked every 50 ms on this loop's timer), then gets a 503.
-  auto& source = worker_.signing_credentials(origin);
   auto cur = source.current();
   for (int i = 0; !cur.credentials && i < 100; ++i) {
     asio::steady_timer t(worker_.io(), std::chrono::milliseconds(50));
     co_await t.async_wait(nothrow);
     cur = source.current();
   }
+  co_return cur;
+}
+
+std::optional<Reply> Pipeline::sign(const config::Origin& origin,
+                                    const aws::RefreshingCredentials::Current& cur,
+                                    const std::string& target, http::Headers& headers) {
   auto fail = [&](int status, std::string_view cause, const std::string& message) {
     worker_.metrics().record_signing_failure(origin.name, cause);
     Reply r = local_reply(status,
@@ -161,11 +170,11 @@ awaitable<std::optional<Reply>> Pipeline::sign(const config::Origin& origin,
     return r;
   };
   if (!cur.credentials)
-    co_return fail(503, "no_credentials", "no AWS credentials to sign with: " + cur.error);
+    return fail(503, "no_credentials", "no AWS credentials to sign with: " + cur.error);
   SigningError e = sign_origin_request(origin, *cur.credentials, req_.method, target,
                                        origin_authority(origin), req_.body, headers);
-  if (e.status != 0) co_return fail(e.status, e.cause, e.message);
-  co_return std::nullopt;
+  if (e.status != 0) return fail(e.status, e.cause, e.message);
+  return std::nullopt;
 }
 
 std::optional<Reply> Pipeline::viewer_protocol_policy() {

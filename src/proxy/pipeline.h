@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "aws/credentials.h"
 #include "config/snapshot.h"
 #include "http/message.h"
 #include "proxy/io.h"
@@ -58,8 +59,11 @@ class Pipeline {
  private:
   awaitable<Reply> run_phases();
   std::optional<Reply> shield();
-  awaitable<std::optional<Reply>> sign(const config::Origin& origin, const std::string& target,
-                                       http::Headers& headers);
+  awaitable<aws::RefreshingCredentials::Current> wait_for_credentials(
+      aws::RefreshingCredentials& source);
+  std::optional<Reply> sign(const config::Origin& origin,
+                            const aws::RefreshingCredentials::Current& credentials,
+                            const std::string& target, http::Headers& headers);
   std::optional<Reply> viewer_protocol_policy();
   std::optional<Reply> allowed_methods();
   std::optional<Reply> web_acl(http::Headers& extra_origin_headers);
