@@ -34,8 +34,9 @@ inline constexpr std::string_view kEmptyPayloadSha256 =
 // Headers the AWS SDKs never sign (botocore SIGNED_HEADERS_BLACKLIST): a hop may change them.
 inline constexpr std::string_view kSdkUnsignedHeaders[] = {"expect", "user-agent",
                                                            "x-amzn-trace-id"};
-// For a proxy: the SDK list plus hop-by-hop headers (RFC 9110 §7.6.1), which the next hop
-// is entitled to rewrite.
+// For a proxy's origin requests: the SDK list, hop-by-hop headers (RFC 9110 §7.6.1), and the
+// forwarding headers that any proxy or load balancer between the signer and the origin appends
+// to (a signature over them would break at the first such hop).
 inline constexpr std::string_view kProxyUnsignedHeaders[] = {"expect",
                                                              "user-agent",
                                                              "x-amzn-trace-id",
@@ -47,7 +48,13 @@ inline constexpr std::string_view kProxyUnsignedHeaders[] = {"expect",
                                                              "te",
                                                              "trailer",
                                                              "transfer-encoding",
-                                                             "upgrade"};
+                                                             "upgrade",
+                                                             "via",
+                                                             "x-forwarded-for",
+                                                             "x-forwarded-proto",
+                                                             "x-forwarded-host",
+                                                             "x-forwarded-port",
+                                                             "forwarded"};
 
 struct HeaderField {
   std::string_view name;

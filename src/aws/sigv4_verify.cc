@@ -45,12 +45,6 @@ const HeaderField* find_header(const RequestView& r, std::string_view name) {
   return nullptr;
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 VerifyResult fail(VerifyFailure f, std::string message) {
   VerifyResult r;
   r.failure = f;
@@ -161,7 +155,7 @@ std::optional<CredentialScope> parse_credential_scope(std::string_view credentia
 
 std::optional<AuthorizationHeader> parse_authorization_header(std::string_view value,
                                                               std::string& error) {
-  value = trim_ows(value);
+  value = trim(value);
   if (value.size() < kAlgorithm.size() || value.substr(0, kAlgorithm.size()) != kAlgorithm ||
       (value.size() > kAlgorithm.size() && value[kAlgorithm.size()] != ' ')) {
     size_t sp = value.find(' ');
@@ -170,11 +164,11 @@ std::optional<AuthorizationHeader> parse_authorization_header(std::string_view v
             "': only AWS4-HMAC-SHA256 is accepted";
     return std::nullopt;
   }
-  std::string_view rest = trim_ows(value.substr(kAlgorithm.size()));
+  std::string_view rest = trim(value.substr(kAlgorithm.size()));
   std::optional<std::string_view> credential, signed_headers, signature;
   if (!rest.empty()) {
     for (auto component : split(rest, ',')) {
-      component = trim_ows(component);
+      component = trim(component);
       size_t eq = component.find('=');
       if (eq == std::string_view::npos) {
         error = "Invalid key=value pair (missing equal-sign) in Authorization header: '" +
@@ -451,7 +445,7 @@ bool payload_line_for(const RequestView& request, const VerifierOptions& options
     return false;
   };
   if (h) {
-    std::string_view claimed = trim_ows(h->value);
+    std::string_view claimed = trim(h->value);
     if (claimed == kUnsignedPayload) {
       if (!options.allow_unsigned_payload) {
         failure = fail(VerifyFailure::kContentSha256Mismatch,
@@ -528,7 +522,7 @@ VerifyResult Verifier::verify_header(const RequestView& request, std::string_vie
 
   std::optional<std::chrono::system_clock::time_point> request_time;
   if (const HeaderField* d = find_header(request, "x-amz-date")) {
-    request_time = parse_amz_date(trim_ows(d->value));
+    request_time = parse_amz_date(trim(d->value));
     if (!request_time)
       return fail(VerifyFailure::kIncompleteSignature,
                   "X-Amz-Date must be in the ISO-8601 basic format YYYYMMDD'T'HHMMSS'Z', not '" +
@@ -568,7 +562,7 @@ VerifyResult Verifier::verify_header(const RequestView& request, std::string_vie
 
   if (const HeaderField* t = find_header(request, "x-amz-security-token")) {
     in.has_session_token = true;
-    in.session_token = trim_ows(t->value);
+    in.session_token = trim(t->value);
   }
 
   const AccessKey* key = find_key(in.scope.access_key_id);
@@ -726,20 +720,26 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 // Error bodies quote request bytes; whatever they hold, the XML and JSON we send must be
 // well formed, so bytes that are not UTF-8 become U+FFFD (and, in XML, so do the control
 // characters XML 1.0 cannot carry at all).
-void append_xml_escaped(std::string_view s, std::string& out) {
+// Walks s: invalid UTF-8 bytes become U+FFFD, multi-byte characters are copied, and each
+// ASCII byte goes to escape_ascii.
+template <class EscapeAscii>
+void append_utf8_escaped(std::string_view s, std::string& out, EscapeAscii escape_ascii) {
   for (size_t i = 0; i < s.size();) {
     size_t n = utf8_sequence(s, i);
     if (n == 0) {
       out += kReplacement;
       ++i;
-      continue;
-    }
-    if (n > 1) {
+    } else if (n > 1) {
       out.append(s.substr(i, n));
       i += n;
-      continue;
+    } else {
+      escape_ascii(s[i++]);
     }
-    char c = s[i++];
+  }
+}
+
+void append_xml_escaped(std::string_view s, std::string& out) {
+  append_utf8_escaped(s, out, [&out](char c) {
     unsigned char u = static_cast<unsigned char>(c);
     switch (c) {
       case '&':
@@ -763,24 +763,12 @@ void append_xml_escaped(std::string_view s, std::string& out) {
         else
           out.push_back(c);
     }
-  }
+  });
 }
 
 void append_json_string(std::string_view s, std::string& out) {
   out.push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_sequence(s, i);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-      continue;
-    }
-    if (n > 1) {
-      out.append(s.substr(i, n));
-      i += n;
-      continue;
-    }
-    char c = s[i++];
+  append_utf8_escaped(s, out, [&out](char c) {
     unsigned char u = static_cast<unsigned char>(c);
     switch (c) {
       case '"':
@@ -804,7 +792,7 @@ void append_json_string(std::string_view s, std::string& out) {
         else
           out.push_back(c);
     }
-  }
+  });
   out.push_back('"');
 }
 

@@ -195,19 +195,8 @@ void load_custom_headers(LoadContext& c, const Val& v, Origin& o) {
       if (!sm.ok()) continue;
       Val sv = sm.require("secret");
       if (!read_string(c.r, sv, h.secret)) continue;
-      if (!c.secrets_configured) {
-        c.r.error(sv, "secret '" + h.secret +
-                          "' is referenced but no secrets store is configured (secrets.file)");
-      } else if (c.secrets_ok) {
-        auto it = c.snap.secrets.find(h.secret);
-        if (it == c.snap.secrets.end()) {
-          std::vector<std::string> names;
-          for (const auto& [n, s] : c.snap.secrets) names.push_back(n);
-          c.r.error(sv, "unknown secret '" + h.secret + "'" + did_you_mean(h.secret, names));
-        } else if (!it->second.current()) {
-          c.r.error(sv, "secret '" + h.secret + "' has no version with stage CURRENT");
-        }
-      }
+      if (const Secret* secret = find_secret(c, sv, h.secret); secret && !secret->current())
+        c.r.error(sv, "secret '" + h.secret + "' has no version with stage CURRENT");
     } else if (e.value.node.IsScalar() && !e.value.node.IsNull()) {
       h.value = e.value.node.Scalar();
       if (h.value.find_first_of("\r\n", 0) != std::string::npos ||
@@ -328,6 +317,23 @@ bool is_dns_name(std::string_view s) {
     if (!is_name(label, "-_")) return false;
   }
   return true;
+}
+
+const Secret* find_secret(LoadContext& c, const Val& v, const std::string& name) {
+  if (!c.secrets_configured) {
+    c.r.error(
+        v, "secret '" + name + "' is referenced but no secrets store is configured (secrets.file)");
+    return nullptr;
+  }
+  if (!c.secrets_ok) return nullptr;  // the store's own errors are already reported
+  auto it = c.snap.secrets.find(name);
+  if (it == c.snap.secrets.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, s] : c.snap.secrets) names.push_back(n);
+    c.r.error(v, "unknown secret '" + name + "'" + did_you_mean(name, names));
+    return nullptr;
+  }
+  return &it->second;
 }
 
 void load_secrets(LoadContext& c, const Val& v) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "aws/sigv4.h"
+#include "aws/sigv4_verify.h"
 #include "config/sections.h"
 #include "core/strings.h"
 
@@ -10,24 +11,6 @@ namespace eg::config::detail {
 namespace {
 
 constexpr size_t kMaxAddressFileBytes = 8 << 20;
-
-// The secret named at `v`, or null with an error that says what is missing.
-const Secret* find_secret(LoadContext& c, const Val& v, const std::string& name) {
-  if (!c.secrets_configured) {
-    c.r.error(
-        v, "secret '" + name + "' is referenced but no secrets store is configured (secrets.file)");
-    return nullptr;
-  }
-  if (!c.secrets_ok) return nullptr;  // the store's own errors are already reported
-  auto it = c.snap.secrets.find(name);
-  if (it == c.snap.secrets.end()) {
-    std::vector<std::string> names;
-    for (const auto& [n, s] : c.snap.secrets) names.push_back(n);
-    c.r.error(v, "unknown secret '" + name + "'" + did_you_mean(name, names));
-    return nullptr;
-  }
-  return &it->second;
-}
 
 void load_address_file(LoadContext& c, const Val& fv, Shield& s) {
   if (!read_path(c.r, fv, c.base_dir, PathKind::File, s.addresses_file)) return;
@@ -97,33 +80,39 @@ void load_verify(LoadContext& c, const Val& v, Shield& s) {
 void load_sigv4_check(LoadContext& c, const Val& v, Shield& s) {
   MapReader m(c.r, v, {"keys", "service", "region", "max_skew", "errors"});
   if (!m.ok()) return;
-  s.sigv4 = true;
+  std::vector<aws::sigv4::AccessKey> keys;
   Val kv = m.require("keys");
-  auto keys = items(c.r, kv);
-  if (kv.present && kv.node.IsSequence() && keys.empty())
+  auto items_read = items(c.r, kv);
+  if (kv.present && kv.node.IsSequence() && items_read.empty())
     c.r.error(kv, "at least one key is required");
-  for (const auto& item : keys) {
+  for (const auto& item : items_read) {
     MapReader km(c.r, item, {"access_key_id", "secret"});
     if (!km.ok()) continue;
-    Shield::SigV4Key key;
+    aws::sigv4::AccessKey key;
     read_string(c.r, km.require("access_key_id"), key.access_key_id);
     Val sv = km.require("secret");
-    if (read_string(c.r, sv, key.secret)) {
-      if (const Secret* secret = find_secret(c, sv, key.secret)) {
+    std::string name;
+    if (read_string(c.r, sv, name)) {
+      if (const Secret* secret = find_secret(c, sv, name)) {
         if (const SecretVersion* cur = secret->current())
           key.secret_access_key = cur->value;
         else
-          c.r.error(sv, "secret '" + key.secret + "' has no version with stage CURRENT");
+          c.r.error(sv, "secret '" + name + "' has no version with stage CURRENT");
       }
     }
-    s.sigv4_keys.push_back(std::move(key));
+    keys.push_back(std::move(key));
   }
-  read_string(c.r, m.get("service"), s.sigv4_service);
-  read_string(c.r, m.get("region"), s.sigv4_region);
-  read_duration(c.r, m.get("max_skew"), s.sigv4_max_skew, 1000);
+  aws::sigv4::VerifierOptions opts;
+  read_string(c.r, m.get("service"), opts.service);
+  read_string(c.r, m.get("region"), opts.region);
+  Duration skew = std::chrono::seconds(opts.max_skew);
+  if (read_duration(c.r, m.get("max_skew"), skew, 1000))
+    opts.max_skew = std::chrono::duration_cast<std::chrono::seconds>(skew);
+  opts.allow_unsigned_payload = opts.service == "s3";
   std::string shape;
   if (read_choice(c.r, m.get("errors"), shape, {"xml", "json"}))
     s.sigv4_json_errors = shape == "json";
+  s.sigv4 = std::make_shared<const aws::sigv4::Verifier>(std::move(keys), opts);
 }
 
 }  // namespace

@@ -11,8 +11,8 @@ namespace eg::config {
 // One validation problem, printed as `file:line:col: path.to.field: message`.
 struct ConfigError {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;    // 1-based
   std::string path;  // e.g. "behaviors[2].origin"
   std::string message;
   std::string to_string() const;

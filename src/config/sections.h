@@ -26,6 +26,8 @@ void load_access_log(LoadContext& c, const Val& v);
 
 // load_origins.cc
 void load_secrets(LoadContext& c, const Val& v);
+// The secret a config value names, or null after reporting why (no store, unknown name).
+const Secret* find_secret(LoadContext& c, const Val& v, const std::string& name);
 void load_origins(LoadContext& c, const Val& v);
 
 // load_behaviors.cc

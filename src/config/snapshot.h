@@ -12,6 +12,10 @@
 #include <string_view>
 #include <vector>
 
+namespace eg::aws::sigv4 {
+class Verifier;
+}
+
 namespace eg::config {
 
 using Duration = std::chrono::milliseconds;
@@ -129,23 +133,15 @@ struct Shield {
   std::string verify_header;  // empty: not checked
   std::string verify_secret;
   std::vector<std::string> verify_values;  // resolved from the store at load time
-  // SigV4: access keys (secret access key from the store, CURRENT version).
-  struct SigV4Key {
-    std::string access_key_id;
-    std::string secret;             // store name
-    std::string secret_access_key;  // resolved
-  };
-  bool sigv4 = false;
-  std::vector<SigV4Key> sigv4_keys;
-  std::string sigv4_service;  // empty: any
-  std::string sigv4_region;   // empty: any
-  Duration sigv4_max_skew{300'000};
+  // SigV4: the verifier is built once at load time (keys' secret access keys are the CURRENT
+  // versions of the named secrets).
+  std::shared_ptr<const aws::sigv4::Verifier> sigv4;  // null: not checked
   bool sigv4_json_errors = false;  // error shape: S3's XML (default) or {"message"} JSON
   // Source addresses: a list, and/or a file with one prefix per line (# comments).
   bool check_addresses = false;
   std::string addresses_file;
   std::vector<AddressPrefix> addresses;
-  bool enabled() const { return !verify_header.empty() || sigv4 || check_addresses; }
+  bool enabled() const { return !verify_header.empty() || sigv4 != nullptr || check_addresses; }
 };
 
 struct Behavior {

@@ -10,33 +10,6 @@ namespace eg::proxy {
 
 namespace sigv4 = aws::sigv4;
 
-namespace {
-
-// Not signed on origin requests: what the SDKs never sign, hop-by-hop headers, and the
-// forwarding headers that any proxy or load balancer between us and the origin appends to
-// (a signature over them would break at the first such hop). Everything else is signed,
-// custom origin headers included.
-constexpr std::string_view kOriginUnsignedHeaders[] = {"expect",
-                                                       "user-agent",
-                                                       "x-amzn-trace-id",
-                                                       "connection",
-                                                       "keep-alive",
-                                                       "proxy-authenticate",
-                                                       "proxy-authorization",
-                                                       "proxy-connection",
-                                                       "te",
-                                                       "trailer",
-                                                       "transfer-encoding",
-                                                       "upgrade",
-                                                       "via",
-                                                       "x-forwarded-for",
-                                                       "x-forwarded-proto",
-                                                       "x-forwarded-host",
-                                                       "x-forwarded-port",
-                                                       "forwarded"};
-
-}  // namespace
-
 aws::RefreshingCredentials& SigningCredentials::get(const config::Origin::SigV4& cfg) {
   std::string key = cfg.profile + '\n' + cfg.credentials_file + '\n' + cfg.config_file;
   std::lock_guard lk(mu_);
@@ -83,7 +56,7 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
   sigv4::RequestView view{method, target.substr(0, q),
                           q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
                           fields, payload};
-  params.unsigned_headers = kOriginUnsignedHeaders;
+  params.unsigned_headers = sigv4::kProxyUnsignedHeaders;
   static thread_local sigv4::SigningOutput out;  // reused buffers
   if (!sigv4::sign_request(view, creds, params, out))
     return {500, "invalid_request", "cannot sign the origin request: " + out.error};

@@ -41,22 +41,11 @@ CheckResult check_address(const config::Shield& s, const ViewerInfo& viewer) {
 
 CheckResult check_sigv4(const config::Shield& s, const http::Request& req,
                         std::string_view request_id) {
-  std::vector<sigv4::AccessKey> keys;
-  keys.reserve(s.sigv4_keys.size());
-  for (const auto& k : s.sigv4_keys)
-    keys.push_back({k.access_key_id, k.secret_access_key, {}, {}, {}});
-  sigv4::VerifierOptions opts;
-  opts.service = s.sigv4_service;
-  opts.region = s.sigv4_region;
-  opts.max_skew = std::chrono::duration_cast<std::chrono::seconds>(s.sigv4_max_skew);
-  opts.allow_unsigned_payload = s.sigv4_service == "s3";
-  sigv4::Verifier verifier(std::move(keys), opts);
-
   std::vector<sigv4::HeaderField> fields;
   fields.reserve(req.headers.size());
   for (const auto& h : req.headers) fields.push_back({h.name, h.value});
   sigv4::RequestView view{req.method, req.path, req.query, fields, sigv4::Payload::body(req.body)};
-  sigv4::VerifyResult r = verifier.verify(view, std::chrono::system_clock::now());
+  sigv4::VerifyResult r = s.sigv4->verify(view, std::chrono::system_clock::now());
   if (r.ok()) return {true, {}, {}};
   auto err = sigv4::render_error(
       r, s.sigv4_json_errors ? sigv4::ErrorShape::kJson : sigv4::ErrorShape::kS3Xml, request_id);
