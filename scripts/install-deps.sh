@@ -6,6 +6,7 @@ set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config clang clang-format
        libboost1.81-dev libssl-dev libfmt-dev libjemalloc-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+       libre2-dev libmaxminddb-dev
        libgtest-dev libgmock-dev libbenchmark-dev)
 # botocore/boto3/awscli: real AWS clients that sign and verify against our SigV4; nftables: origin allowlists.
 test=(python3 python3-pytest python3-requests curl openssl libclang-rt-14-dev
