@@ -47,8 +47,7 @@ bool open_mmdb(const std::string& path, MmdbHandle& handle, std::string& error) 
   } else if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
     error = "cannot open " + path + ": it is a directory, not an .mmdb file";
   } else if (status == MMDB_IO_ERROR) {
-    error =
-        "cannot read " + path + ": " + MMDB_strerror(status) + " (" + std::strerror(errno) + ")";
+    error = "cannot read " + path + ": " + MMDB_strerror(status);
   } else {
     error = path + " is not a usable MaxMind DB (.mmdb) file: " + MMDB_strerror(status);
   }
@@ -130,11 +129,12 @@ std::optional<MMDB_entry_s> find(const MMDB_s& mmdb, const IpAddress& a) {
   return result.entry;
 }
 
-// Copies a code of `min_len`..`max_len` ASCII letters/digits, upper-cased, into `out`; leaves
-// `out` untouched ("XX") when the database holds anything else, so labels stay well formed.
+// Copies a code of `min_len`..`max_len` ASCII letters (and digits when `digits_allowed`: ISO
+// 3166-2 subdivision codes have them, alpha-2 country codes do not), upper-cased, into `out`;
+// leaves `out` untouched ("XX") when the database holds anything else, so labels stay well formed.
 template <size_t N>
 bool copy_code(MMDB_entry_s entry, const char* const* path, size_t min_len, size_t max_len,
-               char (&out)[N]) {
+               bool digits_allowed, char (&out)[N]) {
   static_assert(N >= 2);
   MMDB_entry_data_s data;
   if (MMDB_aget_value(&entry, &data, path) != MMDB_SUCCESS || !data.has_data ||
@@ -146,8 +146,8 @@ bool copy_code(MMDB_entry_s entry, const char* const* path, size_t min_len, size
   for (size_t i = 0; i < len; ++i) {
     char c = data.utf8_string[i];
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    bool alnum = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum) return false;
+    bool allowed = (c >= 'A' && c <= 'Z') || (digits_allowed && c >= '0' && c <= '9');
+    if (!allowed) return false;
     code[i] = c;
   }
   std::memcpy(out, code, N);
@@ -188,9 +188,9 @@ GeoInfo GeoDatabase::lookup(const IpAddress& a) const {
   static constexpr const char* kCountry[] = {"country", "iso_code", nullptr};
   static constexpr const char* kRegisteredCountry[] = {"registered_country", "iso_code", nullptr};
   static constexpr const char* kSubdivision[] = {"subdivisions", "0", "iso_code", nullptr};
-  if (!copy_code(*entry, kCountry, 2, 2, info.country))
-    copy_code(*entry, kRegisteredCountry, 2, 2, info.country);
-  copy_code(*entry, kSubdivision, 1, 3, info.subdivision);
+  if (!copy_code(*entry, kCountry, 2, 2, false, info.country))
+    copy_code(*entry, kRegisteredCountry, 2, 2, false, info.country);
+  copy_code(*entry, kSubdivision, 1, 3, true, info.subdivision);
   return info;
 }
 
