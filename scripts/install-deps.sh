@@ -9,8 +9,9 @@ build=(build-essential cmake ninja-build pkg-config clang clang-format
        libre2-dev libmaxminddb-dev
        libgtest-dev libgmock-dev libbenchmark-dev)
 # botocore/boto3/awscli: real AWS clients that sign and verify against our SigV4; nftables: origin allowlists.
+# libmaxmind-db-writer-perl: MaxMind's own writer builds the small .mmdb files the geo tests read.
 test=(python3 python3-pytest python3-requests curl openssl libclang-rt-14-dev
-      python3-botocore python3-boto3 awscli nftables iproute2)
+      python3-botocore python3-boto3 awscli nftables iproute2 libmaxmind-db-writer-perl)
 bench=(wrk nginx-light haproxy)
 
 want=("${build[@]}" "${test[@]}")
