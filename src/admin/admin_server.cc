@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "http/parser.h"
+#include "proxy/web_acl_stage.h"
 
 namespace eg::admin {
 
@@ -110,7 +111,9 @@ proxy::awaitable<void> AdminServer::serve(proxy::tcp::socket sock) {
   } else if (req.path == "/ready" && (req.method == "GET" || req.method == "HEAD")) {
     out = response(200, "text/plain", "ready\n");
   } else if (req.path == "/stats" && req.method == "GET") {
-    out = response(200, "text/plain; version=0.0.4", server_.metrics().render_prometheus());
+    std::string text = server_.metrics().render_prometheus();
+    if (snap->waf.acl) text += proxy::render_web_acl_metrics(*snap->waf.acl);
+    out = response(200, "text/plain; version=0.0.4", text);
   } else if (req.path == "/config" && req.method == "GET") {
     out = response(200, "application/json", config_json(*snap, server_.generation()));
   } else if (req.path == "/reload" && req.method == "POST") {

@@ -48,14 +48,15 @@ int run_serve(const ServeArgs& args) {
   if (args.log_level == "error") log::set_level(log::Level::Error);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto loaded = config::load_file(args.config);
+  proxy::ServeOptions options{args.config, args.workers};
+  auto loaded = config::load_file(args.config, options.waf_state);
   if (!loaded.snapshot) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     std::cerr << "edgeguard: " << loaded.errors.size() << " error(s) in " << args.config
               << "; not started\n";
     return 1;
   }
-  proxy::Server server({args.config, args.workers});
+  proxy::Server server(options);
   boost::asio::io_context control;
   // Signals are handled on the control loop; block them before workers start so that
   // only this thread's sigwait-style handling sees them.

@@ -109,7 +109,7 @@ void load_document(LoadContext& c, const YAML::Node& doc) {
               "must be at most 64 characters of letters, digits and !#$%&'*+-.^_`|~/ "
               "(no spaces)");
   }
-  read_path(r, m.get("web_acl"), c.base_dir, PathKind::File, c.snap.web_acl);
+  if (m.has("web_acl")) load_web_acl(c, m.get("web_acl"), c.waf_state);
 }
 
 }  // namespace
@@ -123,7 +123,7 @@ std::string ConfigError::to_string() const {
   return out;
 }
 
-LoadResult load_file(const std::string& file) {
+LoadResult load_file(const std::string& file, std::shared_ptr<waf::WafState> waf_state) {
   std::error_code ec;
   if (!fs::exists(file, ec)) {
     return LoadResult{nullptr, {ConfigError{file, 0, 0, "", "cannot read config: no such file"}}};
@@ -132,10 +132,11 @@ LoadResult load_file(const std::string& file) {
   auto text = read_small_file(file, kMaxConfigBytes, why);
   if (!text)
     return LoadResult{nullptr, {ConfigError{file, 0, 0, "", "cannot read config: " + why}}};
-  return load_text(*text, file);
+  return load_text(*text, file, std::move(waf_state));
 }
 
-LoadResult load_text(const std::string& text, const std::string& file) {
+LoadResult load_text(const std::string& text, const std::string& file,
+                     std::shared_ptr<waf::WafState> waf_state) {
   LoadResult result;
   auto snap = std::make_shared<Snapshot>();
   snap->source_file = file;
@@ -146,7 +147,8 @@ LoadResult load_text(const std::string& text, const std::string& file) {
   YAML::Node doc;
   if (!parse_document(r, text, doc)) return result;
   try {
-    LoadContext c{r, result.errors, base_dir, *snap};
+    LoadContext c{r, result.errors, base_dir, *snap, false, false, nullptr};
+    c.waf_state = std::move(waf_state);
     load_document(c, doc);
   } catch (const std::exception& e) {
     // A yaml-cpp accessor misused on an odd tree: report it rather than crash a reload.

@@ -6,6 +6,10 @@
 
 #include "config/snapshot.h"
 
+namespace eg::waf {
+class WafState;
+}
+
 namespace eg::config {
 
 // One validation problem, printed as `file:line:col: path.to.field: message`.
@@ -25,8 +29,10 @@ struct LoadResult {
 
 // Reads and validates `file`. Relative paths inside the config (directories, certificates,
 // token and secret files) resolve against the config file's folder.
-LoadResult load_file(const std::string& file);
+// `waf_state` keeps web ACL state (IP set changes, rate counters) across reloads; null = fresh.
+LoadResult load_file(const std::string& file, std::shared_ptr<waf::WafState> waf_state = nullptr);
 // Same from text; `file` is used for messages and relative paths.
-LoadResult load_text(const std::string& text, const std::string& file);
+LoadResult load_text(const std::string& text, const std::string& file,
+                     std::shared_ptr<waf::WafState> waf_state = nullptr);
 
 }  // namespace eg::config

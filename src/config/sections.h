@@ -7,6 +7,10 @@
 #include "config/reader.h"
 #include "config/snapshot.h"
 
+namespace eg::waf {
+class WafState;
+}
+
 namespace eg::config::detail {
 
 struct LoadContext {
@@ -16,6 +20,7 @@ struct LoadContext {
   Snapshot& snap;
   bool secrets_configured = false;  // `secrets:` present
   bool secrets_ok = false;          // and the store loaded without errors
+  std::shared_ptr<waf::WafState> waf_state;  // null: a fresh one
 };
 
 // load_server.cc
@@ -37,6 +42,9 @@ void load_custom_errors(LoadContext& c, const Val& v);
 // load_shield.cc
 void load_shield(LoadContext& c, const Val& v, Shield& s);
 void load_origin_sign(LoadContext& c, const Val& v, Origin& o);
+
+// load_web_acl.cc; `state` carries IP set changes and rate counters over a reload.
+void load_web_acl(LoadContext& c, const Val& v, std::shared_ptr<waf::WafState> state);
 
 // Shared validators.
 bool is_token(std::string_view s);  // RFC 9110 tchar+

@@ -12,6 +12,10 @@
 #include <string_view>
 #include <vector>
 
+namespace eg::waf {
+class Acl;
+}
+
 namespace eg::aws::sigv4 {
 class Verifier;
 }
@@ -214,6 +218,12 @@ struct Limits {
   Duration drain_timeout{30'000};   // graceful shutdown
 };
 
+// `web_acl:` compiled: shared read-only by every worker.
+struct WebAcl {
+  std::shared_ptr<const waf::Acl> acl;  // null: no web ACL
+  std::string log_file;                 // WAF log (AWS WAF log format); empty: none
+};
+
 struct Snapshot {
   uint64_t generation = 0;  // set by the reloader
   std::string source_file;  // the config file it came from
@@ -230,7 +240,8 @@ struct Snapshot {
   Limits limits;
   bool development = false;               // detailed error bodies
   std::string server_name = "edgeguard";  // used in Via
-  std::string web_acl;                    // path; the WAF stage arrives later
+  std::string web_acl;                    // the WebACL document's path
+  WebAcl waf;
 
   const Origin* find_origin(std::string_view name) const;
   const CustomErrorResponse* custom_error(int status) const;

@@ -161,10 +161,11 @@ std::string Metrics::render_prometheus() {
                  "edgeguard_origin_pool_connections{{state=\"idle\"}} {}\n"
                  "edgeguard_origin_pool_connections{{state=\"in_use\"}} {}\n"
                  "# TYPE edgeguard_config_generation gauge\nedgeguard_config_generation {}\n"
+                 "# TYPE edgeguard_waf_failures_total counter\nedgeguard_waf_failures_total {}\n"
                  "# TYPE edgeguard_config_reloads_total counter\n"
                  "edgeguard_config_reloads_total{{result=\"ok\"}} {}\n"
                  "edgeguard_config_reloads_total{{result=\"failed\"}} {}\n",
-                 open, idle, in_use, config_generation.load(), reloads_ok.load(),
+                 open, idle, in_use, config_generation.load(), waf_failures.load(), reloads_ok.load(),
                  reloads_failed.load());
   return o;
 }

@@ -78,6 +78,7 @@ class Metrics {
  public:
   MetricsShard& new_shard();
   std::atomic<uint64_t> config_generation{0};
+  std::atomic<uint64_t> waf_failures{0};  // web ACL evaluations that failed (on_error applied)
   std::atomic<uint64_t> reloads_ok{0};
   std::atomic<uint64_t> reloads_failed{0};
   std::string render_prometheus();

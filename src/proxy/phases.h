@@ -4,7 +4,8 @@
 //
 //   viewer_protocol_policy   redirect-to-https (301) / https-only (403)
 //   allowed_methods          the behavior's method set; others get 403 like CloudFront
-//   web_acl                  WebAclHook; may block/answer (challenge), or add headers
+//   web_acl                  the snapshot's compiled web ACL (web_acl_stage.h); may block,
+//                            challenge, or add x-amzn-waf-* headers for the origin
 //   viewer_request_function  FunctionHook for "viewer-request"; its answer is not cached
 //   cache_lookup             CacheHook; a hit skips every origin-side phase
 //   origin_request_function  FunctionHook for "origin-request" (miss only); answer is cached
@@ -43,13 +44,6 @@ struct RequestView {
 // A hook ends the request by returning a response, or continues with nullopt.
 using HookAnswer = std::optional<http::Response>;
 
-class WebAclHook {
- public:
-  virtual ~WebAclHook() = default;
-  // May add headers to the origin request (Allow with custom request handling).
-  virtual HookAnswer inspect(const RequestView& v, http::Headers& extra_origin_headers) = 0;
-};
-
 class CacheHook {
  public:
   virtual ~CacheHook() = default;
@@ -71,7 +65,6 @@ class FunctionHook {
 };
 
 struct Hooks {
-  std::shared_ptr<WebAclHook> web_acl;
   std::shared_ptr<CacheHook> cache;
   std::shared_ptr<FunctionHook> functions;
 };

@@ -13,6 +13,7 @@
 #include "proxy/rewrite.h"
 #include "proxy/server.h"
 #include "proxy/shield.h"
+#include "proxy/web_acl_stage.h"
 #include "proxy/worker.h"
 
 namespace eg::proxy {
@@ -55,6 +56,12 @@ Reply local_reply(int status, std::string_view body, std::string_view result_typ
 }
 
 namespace {
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 Reply from_response(http::Response&& resp, std::string_view result_type) {
   Reply r;
@@ -208,11 +215,18 @@ std::optional<Reply> Pipeline::allowed_methods() {
 }
 
 std::optional<Reply> Pipeline::web_acl(http::Headers& extra_origin_headers) {
-  const auto& hook = worker_.hooks().web_acl;
-  if (!hook) return std::nullopt;
-  if (auto answer = hook->inspect(view(), extra_origin_headers))
-    return from_response(std::move(*answer), "Error");
-  return std::nullopt;
+  const auto& acl = snap_.waf.acl;
+  if (!acl) return std::nullopt;
+  waf::Request wr{viewer_.address, req_.method, req_.path, req_.query, req_.headers, req_.body,
+                  {}, {}, request_id_, viewer_.https, wall_clock_ms()};
+  auto outcome = run_web_acl(
+      WebAclInput{*acl, wr, worker_.server().waf_log_file().get(), snap_.development},
+      extra_origin_headers);
+  if (outcome.failed) worker_.server().metrics().waf_failures.fetch_add(1, std::memory_order_relaxed);
+  if (!outcome.answer) return std::nullopt;
+  Reply r = from_response(std::move(*outcome.answer), "Error");
+  r.detailed_result_type = "Error";
+  return r;
 }
 
 awaitable<std::optional<Reply>> Pipeline::viewer_request_function() {

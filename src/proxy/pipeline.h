@@ -12,6 +12,7 @@
 #include "proxy/io.h"
 #include "proxy/phases.h"
 #include "proxy/upstream.h"
+#include "waf/ip_address.h"
 
 namespace eg::proxy {
 
@@ -19,6 +20,7 @@ class Worker;
 
 struct ViewerInfo {
   std::string client_ip;
+  waf::IpAddress address;  // client_ip parsed once per connection (web ACL)
   uint16_t client_port = 0;
   bool https = false;
   const SSL* ssl = nullptr;  // TLS viewers, after the handshake

@@ -21,11 +21,28 @@ std::shared_ptr<logs::LogFile> Server::log_file() const {
   return log_file_;
 }
 
+std::shared_ptr<logs::LogFile> Server::waf_log_file() const {
+  std::lock_guard lk(mu_);
+  return waf_log_file_;
+}
+
 void Server::install(std::shared_ptr<const config::Snapshot> s) {
-  std::shared_ptr<logs::LogFile> file;
+  std::shared_ptr<logs::LogFile> file, waf_file;
   {
     std::lock_guard lk(mu_);
     file = log_file_;
+    waf_file = waf_log_file_;
+  }
+  const std::string& waf_path = s->waf.acl ? s->waf.log_file : std::string();
+  if (waf_path.empty()) {
+    waf_file.reset();
+  } else if (!waf_file || waf_file->path() != waf_path) {
+    waf_file = std::make_shared<logs::LogFile>(waf_path, logs::Format::Json);
+    std::string err;
+    if (!waf_file->open(&err)) {
+      log::error("WAF log {}: {}", waf_path, err);
+      waf_file.reset();
+    }
   }
   const auto& al = s->access_log;
   auto fmt =
@@ -44,6 +61,7 @@ void Server::install(std::shared_ptr<const config::Snapshot> s) {
     std::lock_guard lk(mu_);
     snapshot_ = std::move(s);
     log_file_ = std::move(file);
+    waf_log_file_ = std::move(waf_file);
   }
   uint64_t g = generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
   metrics_.config_generation = g;
@@ -80,7 +98,7 @@ bool Server::start(std::shared_ptr<const config::Snapshot> initial) {
 }
 
 std::vector<std::string> Server::reload() {
-  auto result = config::load_file(opts_.config_file);
+  auto result = config::load_file(opts_.config_file, opts_.waf_state);
   std::vector<std::string> errors;
   for (const auto& e : result.errors) errors.push_back(e.to_string());
   if (!result.snapshot) {
@@ -106,6 +124,10 @@ std::vector<std::string> Server::reload() {
 }
 
 void Server::reopen_logs() {
+  if (auto w = waf_log_file()) {
+    std::string err;
+    if (!w->reopen(&err)) log::error("reopen WAF log {}: {}", w->path(), err);
+  }
   auto f = log_file();
   if (!f) return;
   std::string err;

@@ -12,12 +12,15 @@
 #include "proxy/metrics.h"
 #include "proxy/origin_signing.h"
 #include "proxy/worker.h"
+#include "waf/state.h"
 
 namespace eg::proxy {
 
 struct ServeOptions {
   std::string config_file;
   int workers = 0;  // 0: one per core
+  // Web ACL state that outlives a config snapshot (IP set changes, rate counters).
+  std::shared_ptr<waf::WafState> waf_state = std::make_shared<waf::WafState>();
 };
 
 class Server {
@@ -37,6 +40,8 @@ class Server {
   std::shared_ptr<const config::Snapshot> current() const;
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   std::shared_ptr<logs::LogFile> log_file() const;
+  std::shared_ptr<logs::LogFile> waf_log_file() const;
+  waf::WafState& waf_state() { return *opts_.waf_state; }
   Metrics& metrics() { return metrics_; }
   SigningCredentials& signing_credentials() { return signing_credentials_; }
   const ServeOptions& options() const { return opts_; }
@@ -48,6 +53,7 @@ class Server {
   mutable std::mutex mu_;  // guards snapshot_ and log_file_ swaps (never taken per request)
   std::shared_ptr<const config::Snapshot> snapshot_;
   std::shared_ptr<logs::LogFile> log_file_;
+  std::shared_ptr<logs::LogFile> waf_log_file_;
   std::atomic<uint64_t> generation_{0};
   Metrics metrics_;
   SigningCredentials signing_credentials_;

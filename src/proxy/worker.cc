@@ -82,6 +82,7 @@ awaitable<void> Worker::housekeeping_loop() {
   constexpr auto kTick = std::chrono::milliseconds(100);
   asio::steady_timer t(io_);
   auto last_flush = Clock::now();
+  auto last_waf_tick = last_flush;
   while (!draining_ || conns_ != nullptr) {
     t.expires_after(kTick);
     co_await t.async_wait(nothrow);
@@ -104,6 +105,13 @@ awaitable<void> Worker::housekeeping_loop() {
       release_free_memory();
       parked_since_trim_ = 0;
       last_trim_ = now;
+    }
+    // Temporary IP set entries leave their sets on time (one worker is enough).
+    if (index_ == 0 && now - last_waf_tick >= std::chrono::seconds(1)) {
+      server_.waf_state().tick(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+      last_waf_tick = now;
     }
     if (log_ && now - last_flush >= snapshot()->access_log.flush_interval) {
       log_->flush();

@@ -68,15 +68,15 @@ std::pair<const nlohmann::json*, std::string> unwrap(const nlohmann::json& j,
 std::string check_label_name(const JNode& n, std::string_view name) {
   if (name.empty() || name.size() > 1024) n.fail("must be 1 to 1,024 characters");
   auto parts = split(name, ':');
-  if (parts.size() > 6) n.fail(quoted(name) + " has more than 5 namespaces");
+  if (parts.size() > 6) n.fail(json_quoted(name) + " has more than 5 namespaces");
   for (auto part : parts) {
-    if (part.empty()) n.fail(quoted(name) + " has an empty component");
-    if (part.size() > 128) n.fail(quoted(name) + " has a component longer than 128 characters");
+    if (part.empty()) n.fail(json_quoted(name) + " has an empty component");
+    if (part.size() > 128) n.fail(json_quoted(name) + " has a component longer than 128 characters");
     for (unsigned char c : part)
       if (!std::isalnum(c) && c != '_' && c != '-')
-        n.fail(quoted(name) + " may contain only A-Z, a-z, 0-9, _ and - between ':'");
+        n.fail(json_quoted(name) + " may contain only A-Z, a-z, 0-9, _ and - between ':'");
     if (kReservedLabelWords.count(part))
-      n.fail(quoted(name) + " uses the reserved word \"" + std::string(part) +
+      n.fail(json_quoted(name) + " uses the reserved word \"" + std::string(part) +
              "\" (reserved: awswaf, aws, waf, rulegroup, webacl, regexpatternset, ipset, managed)");
   }
   return std::string(name);
@@ -140,7 +140,7 @@ class AclCompiler final : public Compiler {
     if (!base64_) return s;
     auto decoded = base64_decode(s);
     if (!decoded)
-      n.fail(quoted(s) + " is not valid base64; this document's SearchStrings are read as "
+      n.fail(json_quoted(s) + " is not valid base64; this document's SearchStrings are read as "
              "base64 (AWS API output). For plain text set web_acl.search_strings: text");
     return *decoded;
   }
@@ -249,7 +249,7 @@ std::unique_ptr<RE2> compile_regex(const JNode& n) {
     case RE2::ErrorPatternTooLarge: why = "a pattern too large to run in linear time"; break;
     default: why = "invalid syntax"; break;
   }
-  n.fail(quoted(pattern) + " is not a supported regular expression: " + why + " (RE2: " +
+  n.fail(json_quoted(pattern) + " is not a supported regular expression: " + why + " (RE2: " +
          re->error() + ")");
 }
 
@@ -277,9 +277,9 @@ void AclCompiler::load_ip_sets() {
         std::string text = a.str();
         auto p = parse_prefix(text);
         if (!p.prefix) a.fail(p.error);
-        if (p.prefix->length == 0) a.fail(quoted(text) + ": /0 is not allowed in an IP set");
+        if (p.prefix->length == 0) a.fail(json_quoted(text) + ": /0 is not allowed in an IP set");
         if (p.prefix->address.v6 != h->v6)
-          a.fail(quoted(text) + " is an " + (h->v6 ? "IPv4" : "IPv6") +
+          a.fail(json_quoted(text) + " is an " + (h->v6 ? "IPv4" : "IPv6") +
                  " address in an IPAddressVersion " + (h->v6 ? "IPV6" : "IPV4") + " set");
         entries.push_back(IpSetEntry{text, *p.prefix, expiry.count(text) ? expiry[text] : 0});
       }
@@ -362,7 +362,7 @@ RuleAction AclCompiler::action(const JNode& n, const std::map<std::string, Custo
         JNode key = cr.at("CustomResponseBodyKey");
         auto it = bodies.find(key.str());
         if (it == bodies.end())
-          key.fail(quoted(key.str()) + " is not a key of CustomResponseBodies");
+          key.fail(json_quoted(key.str()) + " is not a key of CustomResponseBodies");
         a.body = &it->second;
       }
       if (cr.has("ResponseHeaders"))
@@ -457,7 +457,7 @@ const RuleGroupModel* AclCompiler::group(const JNode& stmt, bool managed, Compil
     std::string r = n.str();
     for (const auto& inner : model->rules)
       if (inner->name == r) return r;
-    n.fail(quoted(r) + " is not a rule of rule group " + name);
+    n.fail(json_quoted(r) + " is not a rule of rule group " + name);
   };
   if (stmt.has("ExcludedRules"))
     for (const auto& e : stmt.items("ExcludedRules", 0, 100)) {
@@ -493,7 +493,7 @@ std::vector<std::unique_ptr<CompiledRule>> AclCompiler::rules(
     r->name = n.str("Name");
     if (r->name.empty() || r->name.size() > 128) n.at("Name").fail("must be 1 to 128 characters");
     if (!names.insert(r->name).second)
-      n.at("Name").fail("rule name " + quoted(r->name) + " is used twice");
+      n.at("Name").fail("rule name " + json_quoted(r->name) + " is used twice");
     r->priority = n.integer("Priority", 0, INT32_MAX);
     if (!priorities.insert(r->priority).second)
       n.at("Priority").fail("priority " + std::to_string(r->priority) +

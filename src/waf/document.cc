@@ -2,7 +2,7 @@
 
 namespace eg::waf {
 
-std::string quoted(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
+std::string json_quoted(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
 
 std::string join(std::initializer_list<std::string_view> names) {
   std::string out;
@@ -106,7 +106,7 @@ std::string JNode::choice(std::initializer_list<std::string_view> allowed) const
   std::string v = str();
   for (auto a : allowed)
     if (v == a) return v;
-  fail(quoted(v) + " is not one of " + join(allowed));
+  fail(json_quoted(v) + " is not one of " + join(allowed));
 }
 
 std::string JNode::choice(std::string_view key,

@@ -48,7 +48,7 @@ class JNode {
   std::string path_;
 };
 
-std::string quoted(std::string_view s);  // "\"CONTAIN\"" with JSON escaping
+std::string json_quoted(std::string_view s);  // "\"CONTAIN\"" with JSON escaping
 std::string join(std::initializer_list<std::string_view> names);
 
 }  // namespace eg::waf

@@ -60,7 +60,7 @@ std::vector<Transform> parse_transforms(const JNode& list) {
       if (p == priority) t.at("Priority").fail("priority " + std::to_string(priority) + " is used twice; transformation priorities must be unique");
     auto type = t.at("Type");
     auto parsed = parse_transform(type.str());
-    if (!parsed) type.fail(quoted(type.str()) + " is not one of " + std::string(transform_names()));
+    if (!parsed) type.fail(json_quoted(type.str()) + " is not one of " + std::string(transform_names()));
     by_priority.emplace_back(priority, *parsed);
   }
   std::sort(by_priority.begin(), by_priority.end(),
@@ -157,7 +157,7 @@ FieldSpec parse_field(const JNode& statement, const FieldParseOptions& o) {
       auto type = t.at("Type");
       auto parsed = parse_pre_parse_transform(type.str());
       if (!parsed)
-        type.fail(quoted(type.str()) + " is not one of " + std::string(pre_parse_transform_names()));
+        type.fail(json_quoted(type.str()) + " is not one of " + std::string(pre_parse_transform_names()));
       by_priority.emplace_back(priority, *parsed);
     }
     std::sort(by_priority.begin(), by_priority.end(),

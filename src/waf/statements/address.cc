@@ -104,7 +104,7 @@ std::unique_ptr<Statement> parse_geo_match(const JNode& body, Compiler& c, const
   for (const auto& n : body.items("CountryCodes", 1, 50)) {
     std::string cc = n.str();
     if (cc.size() != 2 || !std::isupper((unsigned char)cc[0]) || !std::isupper((unsigned char)cc[1]))
-      n.fail(quoted(cc) + " is not an ISO 3166-1 alpha-2 country code (two capital letters)");
+      n.fail(json_quoted(cc) + " is not an ISO 3166-1 alpha-2 country code (two capital letters)");
     codes.push_back(cc);
   }
   std::optional<ForwardedIpConfig> fwd;

@@ -93,7 +93,7 @@ std::unique_ptr<Statement> parse_label_match(const JNode& body, Compiler&, const
   if (key.empty() || key.size() > 1024) k.fail("must be 1 to 1,024 characters");
   for (unsigned char ch : key)
     if (!std::isalnum(ch) && ch != '_' && ch != '-' && ch != ':')
-      k.fail(quoted(key) + " may contain only A-Z, a-z, 0-9, _, - and :");
+      k.fail(json_quoted(key) + " may contain only A-Z, a-z, 0-9, _, - and :");
   if (ns && key.back() != ':') k.fail("a NAMESPACE key must end with ':' (e.g. \"" + key + ":\")");
   if (!ns && key.back() == ':') k.fail("a LABEL key must not end with ':' (use Scope NAMESPACE)");
   return std::make_unique<LabelMatch>(std::move(key), ns);
