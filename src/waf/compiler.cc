@@ -608,6 +608,7 @@ void AclCompiler::compile() {
   m_.count_only = in_.count_only;
   m_.on_error = in_.on_error;
   m_.sampled_per_rule = in_.sampled_per_rule;
+  m_.rate_clock_speed = in_.rate_clock_speed;
 }
 
 AclLoad load_acl(const AclInput& in, std::shared_ptr<WafState> state) {

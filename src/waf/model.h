@@ -139,6 +139,7 @@ struct AclModel {
   bool count_only = false;
   FailurePolicy on_error = FailurePolicy::Open;
   size_t sampled_per_rule = 100;
+  double rate_clock_speed = 1;  // rate windows' clock: now_s = wall ms * speed / 1000
   std::string document_json;  // the WebACL as loaded, for GetWebACL
 };
 
