@@ -14,6 +14,7 @@ constexpr eg::cli::AddCommand kCommands[] = {
     eg::cli::add_ipranges_command,
     eg::cli::add_sign_command,
     eg::cli::add_secrets_command,
+    eg::cli::add_waf_command,
 };
 
 }  // namespace

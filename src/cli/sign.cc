@@ -9,6 +9,7 @@
 #include "aws/http_client.h"
 #include "aws/sigv4.h"
 #include "aws/sigv4_verify.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "http/parser.h"
 
@@ -29,35 +30,6 @@ struct SignArgs {
   int max_skew_s = 300;
 };
 
-bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool parse_header_arg(const std::string& arg, std::pair<std::string, std::string>& out,
-                      std::string& error) {
-  size_t colon = arg.find(':');
-  if (colon == std::string::npos || colon == 0) {
-    error = "-H '" + arg + "': expected 'Name: value'";
-    return false;
-  }
-  std::string name = arg.substr(0, colon);
-  for (char c : name)
-    if (!is_token_char(c)) {
-      error = "-H '" + arg + "': '" + name + "' is not a valid header name";
-      return false;
-    }
-  std::string value = arg.substr(colon + 1);
-  for (char c : value)
-    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
-      error = "-H '" + arg + "': control characters are not allowed in a header value";
-      return false;
-    }
-  size_t b = value.find_first_not_of(" \t");
-  value = b == std::string::npos ? "" : value.substr(b);
-  out = {name, value};
-  return true;
-}
 
 std::optional<aws::Credentials> load_credentials(const std::string& profile) {
   aws::ChainOptions opts;

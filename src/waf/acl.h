@@ -80,6 +80,7 @@ struct Verdict {
   bool enforced = true;                   // false in count-only mode (the proxy continues)
   bool default_action = true;             // no rule terminated
   const CompiledRule* terminating = nullptr;
+  std::string terminating_rule = "Default_Action";  // "Rule" or "Group/Rule"
   std::vector<const CompiledRule*> counted;        // non-terminating matches, in order
   std::vector<std::string> labels;                 // fully qualified, in the order added
   std::vector<RateMatch> rate_limited;

@@ -160,6 +160,7 @@ class Evaluator {
     v_.action = a.action;
     v_.default_action = !by_rule;
     v_.terminating = rule;
+    if (rule) v_.terminating_rule = rule->display;
     switch (a.action) {
       case Action::Allow:
         if (rule) rule->allowed.fetch_add(1, std::memory_order_relaxed);
