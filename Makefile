@@ -40,6 +40,7 @@ bench: deps
 	@$(MAKE) build
 	@./bench/run.sh
 	@./bench/origin_auth.sh
+	@./bench/waf.sh
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc' 'bench/*.cc')
