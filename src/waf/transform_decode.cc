@@ -1,0 +1,491 @@
+// The decoding transformations of aws-formats.md §3.4. Every loop checks its bounds before it
+// reads: the input is an attacker's bytes. An escape that does not decode stays in the output as
+// it was, so a rule still sees what the client sent. docs/waf/transformations.md records the
+// choices where AWS documents nothing.
+#include <array>
+
+#include "waf/transform_internal.h"
+
+namespace eg::waf::transform_detail {
+namespace {
+
+using Bytes = const unsigned char*;
+
+Bytes bytes_of(std::string_view in) { return reinterpret_cast<Bytes>(in.data()); }
+
+// Sizes out for a decoder that never grows its input; finish() trims it to what was written.
+char* begin_shrinking(std::string_view in, std::string& out) {
+  out.resize(in.size());
+  return out.data();
+}
+void finish(std::string& out, const char* end) { out.resize(size_t(end - out.data())); }
+
+char as_char(unsigned value) { return static_cast<char>(static_cast<unsigned char>(value)); }
+
+bool is_f(unsigned char c) { return c == 'f' || c == 'F'; }
+
+// %uHHHH and \uHHHH keep the low byte, except that full-width ASCII (FF01–FF5E) becomes the
+// ASCII character it stands for: AWS documents this for URL_DECODE_UNI and JS_DECODE.
+char wide_to_byte(uint32_t code_point) {
+  const unsigned low = code_point & 0xFF;
+  if ((code_point >> 8) == 0xFF && low > 0x00 && low < 0x5F) return as_char(low + 0x20);
+  return as_char(low);
+}
+
+}  // namespace
+
+void url_decode(std::string_view in, std::string& out) {
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  char* d = begin_shrinking(in, out);
+  for (size_t i = 0; i < n;) {
+    if (p[i] == '%' && i + 2 < n && is_hex_digit(p[i + 1]) && is_hex_digit(p[i + 2])) {
+      *d++ = as_char(hex_pair(p[i + 1], p[i + 2]));
+      i += 3;
+    } else {
+      *d++ = p[i] == '+' ? ' ' : char(p[i]);
+      ++i;
+    }
+  }
+  finish(out, d);
+}
+
+void url_decode_uni(std::string_view in, std::string& out) {
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  char* d = begin_shrinking(in, out);
+  for (size_t i = 0; i < n;) {
+    if (p[i] == '%') {
+      if (i + 5 < n && (p[i + 1] == 'u' || p[i + 1] == 'U') && is_hex_digit(p[i + 2]) &&
+          is_hex_digit(p[i + 3]) && is_hex_digit(p[i + 4]) && is_hex_digit(p[i + 5])) {
+        const uint32_t code =
+            uint32_t(hex_pair(p[i + 2], p[i + 3])) << 8 | hex_pair(p[i + 4], p[i + 5]);
+        *d++ = wide_to_byte(code);
+        i += 6;
+        continue;
+      }
+      if (i + 2 < n && is_hex_digit(p[i + 1]) && is_hex_digit(p[i + 2])) {
+        *d++ = as_char(hex_pair(p[i + 1], p[i + 2]));
+        i += 3;
+        continue;
+      }
+    }
+    *d++ = p[i] == '+' ? ' ' : char(p[i]);
+    ++i;
+  }
+  finish(out, d);
+}
+
+namespace {
+
+bool is_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool equals_ignoring_case(const unsigned char* s, size_t n, std::string_view lower_word) {
+  if (n != lower_word.size()) return false;
+  for (size_t i = 0; i < n; ++i)
+    if ((s[i] | 0x20) != static_cast<unsigned char>(lower_word[i])) return false;
+  return true;
+}
+
+// The named entities of §3.4 plus &amp; (which ModSecurity decodes too); -1 when unknown.
+int named_entity(const unsigned char* name, size_t n) {
+  if (equals_ignoring_case(name, n, "quot")) return '"';
+  if (equals_ignoring_case(name, n, "amp")) return '&';
+  if (equals_ignoring_case(name, n, "lt")) return '<';
+  if (equals_ignoring_case(name, n, "gt")) return '>';
+  if (equals_ignoring_case(name, n, "nbsp")) return 0xA0;
+  return -1;
+}
+
+}  // namespace
+
+void html_entity_decode(std::string_view in, std::string& out) {
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  char* d = begin_shrinking(in, out);
+  size_t i = 0;
+  // Every decoded entity ends here: the ';' is optional, as in ModSecurity and in browsers.
+  auto emit = [&](unsigned value, size_t end) {
+    *d++ = as_char(value);
+    i = (end < n && p[end] == ';') ? end + 1 : end;
+  };
+  while (i < n) {
+    if (p[i] == '&' && i + 1 < n) {
+      size_t j = i + 1;
+      if (p[j] == '#') {
+        ++j;
+        const bool hex = j < n && (p[j] == 'x' || p[j] == 'X');
+        if (hex) ++j;
+        const size_t digits = j;
+        unsigned value = 0;  // only the low byte survives, so it is kept modulo 256
+        if (hex) {
+          for (; j < n && is_hex_digit(p[j]); ++j) value = ((value << 4) | hex_value(p[j])) & 0xFF;
+        } else {
+          for (; j < n && p[j] >= '0' && p[j] <= '9'; ++j)
+            value = (value * 10 + (p[j] - '0')) & 0xFF;
+        }
+        if (j > digits) {
+          emit(value, j);
+          continue;
+        }
+      } else {
+        while (j < n && is_alnum(p[j])) ++j;
+        const int value = named_entity(p + i + 1, j - i - 1);
+        if (value >= 0) {
+          emit(unsigned(value), j);
+          continue;
+        }
+      }
+    }
+    *d++ = char(p[i++]);
+  }
+  finish(out, d);
+}
+
+void js_decode(std::string_view in, std::string& out, bool code_point_escapes) {
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  char* d = begin_shrinking(in, out);
+  size_t i = 0;
+  while (i < n) {
+    if (p[i] != '\\') {
+      *d++ = char(p[i++]);
+      continue;
+    }
+    if (i + 5 < n && p[i + 1] == 'u' && is_hex_digit(p[i + 2]) && is_hex_digit(p[i + 3]) &&
+        is_hex_digit(p[i + 4]) && is_hex_digit(p[i + 5])) {
+      *d++ =
+          wide_to_byte(uint32_t(hex_pair(p[i + 2], p[i + 3])) << 8 | hex_pair(p[i + 4], p[i + 5]));
+      i += 6;
+      continue;
+    }
+    if (code_point_escapes && i + 3 < n && p[i + 1] == 'u' && p[i + 2] == '{') {
+      // ES2015 \u{H…}: 1–6 hex digits naming a code point up to U+10FFFF.
+      size_t j = i + 3;
+      uint32_t code = 0;
+      while (j < n && j - (i + 3) < 6 && is_hex_digit(p[j])) code = code << 4 | hex_value(p[j++]);
+      if (j > i + 3 && j < n && p[j] == '}' && code <= 0x10FFFF) {
+        *d++ = wide_to_byte(code);
+        i = j + 1;
+        continue;
+      }
+    }
+    if (i + 3 < n && p[i + 1] == 'x' && is_hex_digit(p[i + 2]) && is_hex_digit(p[i + 3])) {
+      *d++ = as_char(hex_pair(p[i + 2], p[i + 3]));
+      i += 4;
+      continue;
+    }
+    if (i + 1 < n && is_octal_digit(p[i + 1])) {
+      // \OOO is one byte: a third digit is taken only while the value stays below 0400.
+      size_t digits = 1;
+      while (digits < 3 && i + 1 + digits < n && is_octal_digit(p[i + 1 + digits])) ++digits;
+      if (digits == 3 && p[i + 1] > '3') digits = 2;
+      unsigned value = 0;
+      for (size_t k = 0; k < digits; ++k) value = value * 8 + (p[i + 1 + k] - '0');
+      *d++ = as_char(value);
+      i += 1 + digits;
+      continue;
+    }
+    if (i + 1 < n) {
+      // Any other \C is C, as a JavaScript string literal reads it.
+      unsigned char c = p[i + 1];
+      switch (c) {
+        case 'a':
+          c = '\a';
+          break;
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
+        case 'v':
+          c = '\v';
+          break;
+        default:
+          break;
+      }
+      *d++ = char(c);
+      i += 2;
+      continue;
+    }
+    *d++ = '\\';  // a backslash that ends the input has nothing to escape
+    ++i;
+  }
+  finish(out, d);
+}
+
+void css_decode(std::string_view in, std::string& out) {
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  char* d = begin_shrinking(in, out);
+  size_t i = 0;
+  while (i < n) {
+    if (p[i] != '\\') {
+      *d++ = char(p[i++]);
+      continue;
+    }
+    ++i;                // the backslash itself never reaches the output
+    if (i >= n) break;  // "\" at the end continues into nothing
+    size_t digits = 0;
+    while (digits < 6 && i + digits < n && is_hex_digit(p[i + digits])) ++digits;
+    if (digits == 0) {
+      // "\" + newline is a line continuation; "\" + anything else is that character, which
+      // undoes evasions like ja\vascript.
+      if (p[i] != '\n') *d++ = char(p[i]);
+      ++i;
+      continue;
+    }
+    // Only the last byte of the code point is kept ("up to two bytes" in AWS's words), except
+    // that full-width ASCII FF01–FF5E (4 digits, or 5–6 with leading zeros) maps to ASCII.
+    unsigned value = digits == 1 ? hex_value(p[i]) : hex_pair(p[i + digits - 2], p[i + digits - 1]);
+    const bool full_width_form = digits == 4 || (digits == 5 && p[i] == '0') ||
+                                 (digits == 6 && p[i] == '0' && p[i + 1] == '0');
+    if (full_width_form && value > 0x00 && value < 0x5F && is_f(p[i + digits - 3]) &&
+        is_f(p[i + digits - 4]))
+      value += 0x20;
+    *d++ = as_char(value);
+    i += digits;
+    if (i < n && is_c_space(p[i])) ++i;  // one whitespace ends a hex escape and is part of it
+  }
+  finish(out, d);
+}
+
+void escape_seq_decode(std::string_view in, std::string& out) {
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  char* d = begin_shrinking(in, out);
+  size_t i = 0;
+  while (i < n) {
+    if (p[i] != '\\' || i + 1 >= n) {
+      *d++ = char(p[i++]);
+      continue;
+    }
+    int decoded = -1;
+    switch (p[i + 1]) {
+      case 'a':
+        decoded = '\a';
+        break;
+      case 'b':
+        decoded = '\b';
+        break;
+      case 'f':
+        decoded = '\f';
+        break;
+      case 'n':
+        decoded = '\n';
+        break;
+      case 'r':
+        decoded = '\r';
+        break;
+      case 't':
+        decoded = '\t';
+        break;
+      case 'v':
+        decoded = '\v';
+        break;
+      case '\\':
+        decoded = '\\';
+        break;
+      case '?':
+        decoded = '?';
+        break;
+      case '\'':
+        decoded = '\'';
+        break;
+      case '"':
+        decoded = '"';
+        break;
+      default:
+        break;
+    }
+    if (decoded >= 0) {
+      *d++ = char(decoded);
+      i += 2;
+      continue;
+    }
+    if ((p[i + 1] == 'x' || p[i + 1] == 'X') && i + 3 < n && is_hex_digit(p[i + 2]) &&
+        is_hex_digit(p[i + 3])) {
+      *d++ = as_char(hex_pair(p[i + 2], p[i + 3]));
+      i += 4;
+      continue;
+    }
+    if (is_octal_digit(p[i + 1])) {
+      size_t digits = 1;
+      while (digits < 3 && i + 1 + digits < n && is_octal_digit(p[i + 1 + digits])) ++digits;
+      unsigned value = 0;
+      for (size_t k = 0; k < digits; ++k) value = value * 8 + (p[i + 1 + k] - '0');
+      *d++ = as_char(value);  // \400–\777 wrap to one byte, as C's char does
+      i += 1 + digits;
+      continue;
+    }
+    // Not an escape AWS lists: the backslash stays, and the next byte is read afresh.
+    *d++ = '\\';
+    ++i;
+  }
+  finish(out, d);
+}
+
+namespace {
+
+constexpr int kNotBase64 = -1;
+
+// Standard alphabet, plus '-' and '_' of the URL-safe one when `url_safe`.
+constexpr std::array<int8_t, 256> base64_table(bool url_safe) {
+  std::array<int8_t, 256> table{};
+  for (auto& v : table) v = kNotBase64;
+  for (int c = 'A'; c <= 'Z'; ++c) table[size_t(c)] = int8_t(c - 'A');
+  for (int c = 'a'; c <= 'z'; ++c) table[size_t(c)] = int8_t(c - 'a' + 26);
+  for (int c = '0'; c <= '9'; ++c) table[size_t(c)] = int8_t(c - '0' + 52);
+  table['+'] = 62;
+  table['/'] = 63;
+  if (url_safe) {
+    table['-'] = 62;
+    table['_'] = 63;
+  }
+  return table;
+}
+constexpr auto kBase64 = base64_table(false);
+constexpr auto kBase64Forgiving = base64_table(true);
+
+// Packs sextets into bytes; a final group of 2 or 3 sextets yields 1 or 2 bytes, a lone one
+// nothing. `accept` says which bytes are sextets (the others were vetted by the caller).
+template <typename Accept>
+void pack_sextets(Bytes p, size_t n, const std::array<int8_t, 256>& table, Accept accept,
+                  std::string& out) {
+  char* d = out.data();
+  uint32_t bits = 0;
+  int count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!accept(p[i])) continue;
+    bits = bits << 6 | uint32_t(table[p[i]]);
+    if (++count == 4) {
+      *d++ = as_char(bits >> 16);
+      *d++ = as_char(bits >> 8);
+      *d++ = as_char(bits);
+      bits = 0;
+      count = 0;
+    }
+  }
+  if (count == 2) {
+    *d++ = as_char(bits >> 4);
+  } else if (count == 3) {
+    *d++ = as_char(bits >> 10);
+    *d++ = as_char(bits >> 2);
+  }
+  finish(out, d);
+}
+
+}  // namespace
+
+void base64_decode(std::string_view in, std::string& out) {
+  const Bytes p = bytes_of(in);
+  size_t data_len = in.size();
+  size_t padding = 0;
+  while (data_len > 0 && padding < 2 && p[data_len - 1] == '=') {
+    --data_len;
+    ++padding;
+  }
+  bool valid = data_len % 4 != 1 && (padding == 0 || (data_len + padding) % 4 == 0);
+  for (size_t i = 0; valid && i < data_len; ++i) valid = kBase64[p[i]] != kNotBase64;
+  if (!valid) {
+    // Not base64 as RFC 4648 spells it: the value is inspected as it came.
+    out.assign(in);
+    return;
+  }
+  out.resize(data_len / 4 * 3 + 2);
+  pack_sextets(
+      p, data_len, kBase64, [](unsigned char) { return true; }, out);
+}
+
+void base64_decode_ext(std::string_view in, std::string& out) {
+  out.resize(in.size() / 4 * 3 + 2);
+  pack_sextets(
+      bytes_of(in), in.size(), kBase64Forgiving,
+      [](unsigned char c) { return kBase64Forgiving[c] != kNotBase64; }, out);
+}
+
+void hex_decode(std::string_view in, std::string& out) {
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  char* d = begin_shrinking(in, out);
+  for (size_t i = 0; i < n;) {
+    if (i + 1 < n && is_hex_digit(p[i]) && is_hex_digit(p[i + 1])) {
+      *d++ = as_char(hex_pair(p[i], p[i + 1]));
+      i += 2;
+    } else {
+      *d++ = char(p[i++]);
+    }
+  }
+  finish(out, d);
+}
+
+void sql_hex_decode(std::string_view in, std::string& out) {
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  char* d = begin_shrinking(in, out);
+  for (size_t i = 0; i < n;) {
+    if (p[i] == '0' && i + 3 < n && (p[i + 1] | 0x20) == 'x' && is_hex_digit(p[i + 2]) &&
+        is_hex_digit(p[i + 3])) {
+      size_t j = i + 2;
+      for (; j + 1 < n && is_hex_digit(p[j]) && is_hex_digit(p[j + 1]); j += 2)
+        *d++ = as_char(hex_pair(p[j], p[j + 1]));
+      i = j;  // an odd last digit is copied as it is by the next turn
+      continue;
+    }
+    *d++ = char(p[i++]);
+  }
+  finish(out, d);
+}
+
+void utf8_to_unicode(std::string_view in, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const Bytes p = bytes_of(in);
+  const size_t n = in.size();
+  // The worst case is a run of 2-byte sequences, each becoming the 6 bytes of "%uHHHH".
+  out.resize(n * 3);
+  char* d = out.data();
+  auto continuation = [&](size_t at) { return at < n && (p[at] & 0xC0) == 0x80; };
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    uint32_t code = 0;
+    size_t length = 0;
+    if (c >= 0xC0 && c < 0xE0 && continuation(i + 1)) {
+      code = uint32_t(c & 0x1F) << 6 | (p[i + 1] & 0x3F);
+      if (code >= 0x80) length = 2;
+    } else if (c >= 0xE0 && c < 0xF0 && continuation(i + 1) && continuation(i + 2)) {
+      code = uint32_t(c & 0x0F) << 12 | uint32_t(p[i + 1] & 0x3F) << 6 | (p[i + 2] & 0x3F);
+      if (code >= 0x800 && (code < 0xD800 || code > 0xDFFF)) length = 3;
+    } else if (c >= 0xF0 && c < 0xF8 && continuation(i + 1) && continuation(i + 2) &&
+               continuation(i + 3)) {
+      code = uint32_t(c & 0x07) << 18 | uint32_t(p[i + 1] & 0x3F) << 12 |
+             uint32_t(p[i + 2] & 0x3F) << 6 | (p[i + 3] & 0x3F);
+      if (code >= 0x10000 && code <= 0x10FFFF) length = 4;
+    }
+    if (length == 0) {
+      // ASCII, and any byte that does not start a valid, shortest-form sequence, pass as is.
+      *d++ = char(c);
+      ++i;
+      continue;
+    }
+    *d++ = '%';
+    *d++ = 'u';
+    int digits = code > 0xFFFFF ? 6 : code > 0xFFFF ? 5 : 4;
+    while (digits-- > 0) *d++ = kHex[(code >> (4 * digits)) & 0xF];
+    i += length;
+  }
+  finish(out, d);
+}
+
+}  // namespace eg::waf::transform_detail
