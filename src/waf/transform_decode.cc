@@ -2,7 +2,9 @@
 // reads: the input is an attacker's bytes. An escape that does not decode stays in the output as
 // it was, so a rule still sees what the client sent. docs/waf/transformations.md records the
 // choices where AWS documents nothing.
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "waf/transform_internal.h"
 
@@ -32,18 +34,56 @@ char wide_to_byte(uint32_t code_point) {
   return as_char(low);
 }
 
+// Escapes come in clusters, so the next few bytes are looked at directly; past them memchr
+// crosses the long escape-free runs that most fields consist of many bytes per step. Either alone
+// is slow on one of the two shapes.
+constexpr size_t kNearby = 16;
+
+// Copies in[i, next `trigger`) to d and returns where it stopped (n when there is none).
+size_t copy_until(Bytes p, size_t i, size_t n, unsigned char trigger, char*& d) {
+  for (const size_t nearby_end = std::min(n, i + kNearby); i < nearby_end; ++i) {
+    if (p[i] == trigger) return i;
+    *d++ = char(p[i]);
+  }
+  if (i == n) return n;
+  const void* hit = std::memchr(p + i, trigger, n - i);
+  const size_t stop = hit ? size_t(static_cast<Bytes>(hit) - p) : n;
+  std::memcpy(d, p + i, stop - i);
+  d += stop - i;
+  return stop;
+}
+
+// copy_until '%', turning each '+' on the way into a space (form encoding).
+size_t copy_until_percent(Bytes p, size_t i, size_t n, char*& d) {
+  for (const size_t nearby_end = std::min(n, i + kNearby); i < nearby_end; ++i) {
+    if (p[i] == '%') return i;
+    *d++ = p[i] == '+' ? ' ' : char(p[i]);
+  }
+  if (i == n) return n;
+  const void* hit = std::memchr(p + i, '%', n - i);
+  const size_t stop = hit ? size_t(static_cast<Bytes>(hit) - p) : n;
+  while (i < stop) {
+    i = copy_until(p, i, stop, '+', d);
+    if (i < stop) {
+      *d++ = ' ';
+      ++i;
+    }
+  }
+  return stop;
+}
+
 }  // namespace
 
 void url_decode(std::string_view in, std::string& out) {
   const Bytes p = bytes_of(in);
   const size_t n = in.size();
   char* d = begin_shrinking(in, out);
-  for (size_t i = 0; i < n;) {
-    if (p[i] == '%' && i + 2 < n && is_hex_digit(p[i + 1]) && is_hex_digit(p[i + 2])) {
+  for (size_t i = copy_until_percent(p, 0, n, d); i < n; i = copy_until_percent(p, i, n, d)) {
+    if (i + 2 < n && is_hex_digit(p[i + 1]) && is_hex_digit(p[i + 2])) {
       *d++ = as_char(hex_pair(p[i + 1], p[i + 2]));
       i += 3;
     } else {
-      *d++ = p[i] == '+' ? ' ' : char(p[i]);
+      *d++ = '%';
       ++i;
     }
   }
@@ -54,24 +94,19 @@ void url_decode_uni(std::string_view in, std::string& out) {
   const Bytes p = bytes_of(in);
   const size_t n = in.size();
   char* d = begin_shrinking(in, out);
-  for (size_t i = 0; i < n;) {
-    if (p[i] == '%') {
-      if (i + 5 < n && (p[i + 1] == 'u' || p[i + 1] == 'U') && is_hex_digit(p[i + 2]) &&
-          is_hex_digit(p[i + 3]) && is_hex_digit(p[i + 4]) && is_hex_digit(p[i + 5])) {
-        const uint32_t code =
-            uint32_t(hex_pair(p[i + 2], p[i + 3])) << 8 | hex_pair(p[i + 4], p[i + 5]);
-        *d++ = wide_to_byte(code);
-        i += 6;
-        continue;
-      }
-      if (i + 2 < n && is_hex_digit(p[i + 1]) && is_hex_digit(p[i + 2])) {
-        *d++ = as_char(hex_pair(p[i + 1], p[i + 2]));
-        i += 3;
-        continue;
-      }
+  for (size_t i = copy_until_percent(p, 0, n, d); i < n; i = copy_until_percent(p, i, n, d)) {
+    if (i + 5 < n && (p[i + 1] == 'u' || p[i + 1] == 'U') && is_hex_digit(p[i + 2]) &&
+        is_hex_digit(p[i + 3]) && is_hex_digit(p[i + 4]) && is_hex_digit(p[i + 5])) {
+      *d++ =
+          wide_to_byte(uint32_t(hex_pair(p[i + 2], p[i + 3])) << 8 | hex_pair(p[i + 4], p[i + 5]));
+      i += 6;
+    } else if (i + 2 < n && is_hex_digit(p[i + 1]) && is_hex_digit(p[i + 2])) {
+      *d++ = as_char(hex_pair(p[i + 1], p[i + 2]));
+      i += 3;
+    } else {
+      *d++ = '%';
+      ++i;
     }
-    *d++ = p[i] == '+' ? ' ' : char(p[i]);
-    ++i;
   }
   finish(out, d);
 }
@@ -91,6 +126,7 @@ bool equals_ignoring_case(const unsigned char* s, size_t n, std::string_view low
 
 // The named entities of §3.4 plus &amp; (which ModSecurity decodes too); -1 when unknown.
 int named_entity(const unsigned char* name, size_t n) {
+  if (n < 2 || n > 4) return -1;
   if (equals_ignoring_case(name, n, "quot")) return '"';
   if (equals_ignoring_case(name, n, "amp")) return '&';
   if (equals_ignoring_case(name, n, "lt")) return '<';
@@ -111,8 +147,8 @@ void html_entity_decode(std::string_view in, std::string& out) {
     *d++ = as_char(value);
     i = (end < n && p[end] == ';') ? end + 1 : end;
   };
-  while (i < n) {
-    if (p[i] == '&' && i + 1 < n) {
+  while ((i = copy_until(p, i, n, '&', d)) < n) {
+    if (i + 1 < n) {
       size_t j = i + 1;
       if (p[j] == '#') {
         ++j;
@@ -149,11 +185,7 @@ void js_decode(std::string_view in, std::string& out, bool code_point_escapes) {
   const size_t n = in.size();
   char* d = begin_shrinking(in, out);
   size_t i = 0;
-  while (i < n) {
-    if (p[i] != '\\') {
-      *d++ = char(p[i++]);
-      continue;
-    }
+  while ((i = copy_until(p, i, n, '\\', d)) < n) {
     if (i + 5 < n && p[i + 1] == 'u' && is_hex_digit(p[i + 2]) && is_hex_digit(p[i + 3]) &&
         is_hex_digit(p[i + 4]) && is_hex_digit(p[i + 5])) {
       *d++ =
@@ -231,11 +263,7 @@ void css_decode(std::string_view in, std::string& out) {
   const size_t n = in.size();
   char* d = begin_shrinking(in, out);
   size_t i = 0;
-  while (i < n) {
-    if (p[i] != '\\') {
-      *d++ = char(p[i++]);
-      continue;
-    }
+  while ((i = copy_until(p, i, n, '\\', d)) < n) {
     ++i;                // the backslash itself never reaches the output
     if (i >= n) break;  // "\" at the end continues into nothing
     size_t digits = 0;
@@ -267,10 +295,10 @@ void escape_seq_decode(std::string_view in, std::string& out) {
   const size_t n = in.size();
   char* d = begin_shrinking(in, out);
   size_t i = 0;
-  while (i < n) {
-    if (p[i] != '\\' || i + 1 >= n) {
-      *d++ = char(p[i++]);
-      continue;
+  while ((i = copy_until(p, i, n, '\\', d)) < n) {
+    if (i + 1 >= n) {
+      *d++ = '\\';
+      break;
     }
     int decoded = -1;
     switch (p[i + 1]) {

@@ -1,6 +1,8 @@
 // The rewriting transformations of aws-formats.md §3.4: whitespace, case, NULs, command lines,
 // comments and paths. None of them grows its input. docs/waf/transformations.md records the
 // choices where AWS documents nothing.
+#include <cstring>
+
 #include "waf/transform_internal.h"
 
 namespace eg::waf::transform_detail {
@@ -42,26 +44,61 @@ void remove_whitespace(std::string_view in, std::string& out) {
   finish(out, d);
 }
 
-void lowercase(std::string_view in, std::string& out) {
+namespace {
+
+// Flips the case of the ASCII letters in [first, last] eight bytes at a time (SWAR): each byte's
+// low seven bits plus a constant sets its high bit exactly when the byte is at or past a bound,
+// and no sum carries into the next byte. Bytes >= 0x80 are never letters.
+void change_case(std::string_view in, std::string& out, unsigned char first, unsigned char last) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHighBits = 0x80 * kOnes;
   char* d = begin_shrinking(in, out);
-  for (const char c : in) *d++ = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+  const char* s = in.data();
+  size_t n = in.size();
+  for (; n >= 8; n -= 8, s += 8, d += 8) {
+    uint64_t word;
+    std::memcpy(&word, s, 8);
+    const uint64_t low7 = word & (0x7F * kOnes);
+    const uint64_t from_first = low7 + (0x80 - first) * kOnes;
+    const uint64_t past_last = low7 + (0x7F - last) * kOnes;
+    const uint64_t letters = from_first & ~past_last & ~word & kHighBits;
+    word ^= letters >> 2;  // 0x80 >> 2 is the case bit, 0x20
+    std::memcpy(d, &word, 8);
+  }
+  for (; n > 0; --n) {
+    const auto c = static_cast<unsigned char>(*s++);
+    *d++ = char(c >= first && c <= last ? c ^ 0x20 : c);
+  }
 }
 
-void uppercase(std::string_view in, std::string& out) {
-  char* d = begin_shrinking(in, out);
-  for (const char c : in) *d++ = (c >= 'a' && c <= 'z') ? char(c - 32) : c;
-}
+}  // namespace
+
+void lowercase(std::string_view in, std::string& out) { change_case(in, out, 'A', 'Z'); }
+
+void uppercase(std::string_view in, std::string& out) { change_case(in, out, 'a', 'z'); }
 
 void remove_nulls(std::string_view in, std::string& out) {
   char* d = begin_shrinking(in, out);
-  for (const char c : in)
-    if (c != '\0') *d++ = c;
+  const char* s = in.data();
+  const char* const end = s + in.size();
+  while (s < end) {
+    const void* nul = std::memchr(s, '\0', size_t(end - s));
+    const char* stop = nul ? static_cast<const char*>(nul) : end;
+    std::memcpy(d, s, size_t(stop - s));
+    d += stop - s;
+    s = stop + (stop < end ? 1 : 0);
+  }
   finish(out, d);
 }
 
 void replace_nulls(std::string_view in, std::string& out) {
-  char* d = begin_shrinking(in, out);
-  for (const char c : in) *d++ = c == '\0' ? ' ' : c;
+  out.assign(in);
+  char* const end = out.data() + out.size();
+  for (char* s = out.data(); s < end; ++s) {
+    s = static_cast<char*>(std::memchr(s, '\0', size_t(end - s)));
+    if (s == nullptr) break;
+    *s = ' ';
+  }
 }
 
 void trim(std::string_view in, std::string& out, bool left, bool right) {

@@ -570,6 +570,30 @@ TEST(TransformTrim, TrimsEitherOrBothEnds) {
   }
 }
 
+// Long escape-free runs are crossed differently from short ones: both must decode the same.
+TEST(TransformLongRuns, EscapesAfterLongPlainRunsStillDecode) {
+  const std::string a(40, 'a');
+  const std::string b(17, 'b');
+  EXPECT_EQ(transformed(Transform::URL_DECODE, a + "%41" + b + "+" + a + "+x%4"),
+            a + "A" + b + " " + a + " x%4");
+  EXPECT_EQ(transformed(Transform::URL_DECODE_UNI, a + "%u0041" + b + "%42" + a + "%u"),
+            a + "A" + b + "B" + a + "%u");
+  EXPECT_EQ(transformed(Transform::HTML_ENTITY_DECODE, a + "&lt;" + b + "&#65" + a + "&"),
+            a + "<" + b + "A" + a + "&");
+  EXPECT_EQ(transformed(Transform::JS_DECODE, a + "\\x41" + b + "\\n" + a + "\\"),
+            a + "A" + b + "\n" + a + "\\");
+  EXPECT_EQ(transformed(Transform::CSS_DECODE, a + "\\41 " + b + "\\G" + a + "\\"),
+            a + "A" + b + "G" + a);
+  EXPECT_EQ(transformed(Transform::ESCAPE_SEQ_DECODE, a + "\\x41" + b + "\\q" + a + "\\"),
+            a + "A" + b + "\\q" + a + "\\");
+  EXPECT_EQ(transformed(Transform::REMOVE_NULLS, a + "\0"s + b + "\0"s), a + b);
+  EXPECT_EQ(transformed(Transform::REPLACE_NULLS, "\0"s + a + "\0"s), " " + a + " ");
+  EXPECT_EQ(transformed(Transform::LOWERCASE, "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[\xc1\xdaZ"),
+            "abcdefghijklmnopqrstuvwxyz@[\xc1\xdaz");
+  EXPECT_EQ(transformed(Transform::UPPERCASE, "abcdefghijklmnopqrstuvwxyz`{\xe1\xfaz"),
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ`{\xe1\xfaZ");
+}
+
 // --- chains ---
 
 TEST(TransformChain, OrderChangesTheResult) {
@@ -631,7 +655,7 @@ TEST(TransformRobustness, RandomInputsThroughEveryType) {
       "%uUxX\\&#;0123456789abcdefABCDEFGz/.*-<>!+= \t\n{}'\"^,(\xa0\xc3\xa9\xf0\xff\x80"s + '\0';
   std::mt19937 random(20240601);
   std::uniform_int_distribution<size_t> pick(0, alphabet.size() - 1);
-  std::uniform_int_distribution<size_t> length(0, 48);
+  std::uniform_int_distribution<size_t> length(0, 160);
   std::uniform_int_distribution<int> type(0, kTransformCount - 1);
   std::string in;
   std::string out;
