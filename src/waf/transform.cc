@@ -1,6 +1,6 @@
 // Names, dispatch and chains of the WAFv2 text transformations (aws-formats.md §3.4), and the
-// pre-parse transformations of query arguments. The bodies live in transform_decode.cc and
-// transform_text.cc.
+// pre-parse transformations of query arguments. The bodies live in transform_decode.cc,
+// transform_bytes.cc and transform_text.cc.
 #include "waf/transform.h"
 
 #include <openssl/evp.h>

@@ -8,6 +8,18 @@
 
 namespace eg::waf::transform_detail {
 
+using Bytes = const unsigned char*;
+inline Bytes bytes_of(std::string_view in) { return reinterpret_cast<Bytes>(in.data()); }
+inline char as_char(unsigned value) { return static_cast<char>(static_cast<unsigned char>(value)); }
+
+// Sizes out for a transformation that never grows its input; finish() trims it to what was
+// written through the returned pointer.
+inline char* begin_shrinking(std::string_view in, std::string& out) {
+  out.resize(in.size());
+  return out.data();
+}
+inline void finish(std::string& out, const char* end) { out.resize(size_t(end - out.data())); }
+
 inline bool is_hex_digit(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }

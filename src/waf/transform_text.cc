@@ -8,16 +8,6 @@
 namespace eg::waf::transform_detail {
 namespace {
 
-using Bytes = const unsigned char*;
-
-Bytes bytes_of(std::string_view in) { return reinterpret_cast<Bytes>(in.data()); }
-
-char* begin_shrinking(std::string_view in, std::string& out) {
-  out.resize(in.size());
-  return out.data();
-}
-void finish(std::string& out, const char* end) { out.resize(size_t(end - out.data())); }
-
 constexpr unsigned char kNbsp = 0xA0;
 
 }  // namespace
