@@ -3,6 +3,7 @@
 // keys, truncation, or a root that is not an object or array), yielding the keys and/or
 // values that a statement inspects. Untrusted bytes: fuzzed by fuzz/json_body_fuzz.cc.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
