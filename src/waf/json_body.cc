@@ -192,20 +192,32 @@ class JsonReader {
                       : body_.substr(k.offset, k.length);
   }
 
+  void note_duplicate(const KeyRecord& later) {
+    if (!duplicate_found_ || later.position < duplicate_position_) {
+      duplicate_found_ = true;
+      duplicate_position_ = later.position;
+      items_before_duplicate_ = later.items_before;
+    }
+  }
+
   void check_duplicates(const Frame& f) {
-    if (!f.is_object || keys_.size() - f.keys_begin < 2) return;
+    const size_t count = keys_.size() - f.keys_begin;
+    if (!f.is_object || count < 2) return;
+    // Most objects are small: comparing pairs beats sorting them.
+    if (count <= 8) {
+      for (size_t i = f.keys_begin; i < keys_.size(); ++i)
+        for (size_t j = i + 1; j < keys_.size(); ++j)
+          if (keys_[i].length == keys_[j].length && key_text(keys_[i]) == key_text(keys_[j]))
+            note_duplicate(keys_[j]);
+      return;
+    }
     auto begin = keys_.begin() + std::ptrdiff_t(f.keys_begin);
     std::sort(begin, keys_.end(), [this](const KeyRecord& a, const KeyRecord& b) {
       int c = key_text(a).compare(key_text(b));
       return c < 0 || (c == 0 && a.position < b.position);
     });
     for (auto it = begin + 1; it != keys_.end(); ++it) {
-      if (key_text(*(it - 1)) != key_text(*it)) continue;
-      if (!duplicate_found_ || it->position < duplicate_position_) {
-        duplicate_found_ = true;
-        duplicate_position_ = it->position;
-        items_before_duplicate_ = it->items_before;
-      }
+      if (key_text(*(it - 1)) == key_text(*it)) note_duplicate(*it);
     }
   }
 
