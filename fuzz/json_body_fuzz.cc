@@ -191,6 +191,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (strict_document(body, doc)) {
       check(r.valid, "a strict JSON document was called invalid", body);
       compare_with_reference(doc, spec, r.items, body);
+      compare_with_reference(doc, everything, all.items, body);
     }
   }
   return 0;
