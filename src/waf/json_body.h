@@ -3,6 +3,7 @@
 // keys, truncation, or a root that is not an object or array), yielding the keys and/or
 // values that a statement inspects. Untrusted bytes: fuzzed by fuzz/json_body_fuzz.cc.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +14,9 @@ enum class JsonScope : uint8_t { All, Key, Value };
 enum class JsonInvalidFallback : uint8_t { EvaluateUpToError, Match, NoMatch, EvaluateAsString };
 
 struct JsonBodySpec {
-  std::vector<std::string> included_paths;  // JSON Pointers (RFC 6901); empty = All
+  // JSON Pointers (RFC 6901), each selecting the keys and values inside one node; empty = All.
+  // "/" alone is the whole document (AWS's pattern lists it apart), not the member "".
+  std::vector<std::string> included_paths;
   JsonScope scope = JsonScope::All;
   JsonInvalidFallback fallback = JsonInvalidFallback::EvaluateUpToError;
 };
@@ -30,6 +33,8 @@ struct JsonBodyResult {
 // Validates a JSON Pointer at load time; empty result = valid, else the reason.
 std::string check_json_pointer(std::string_view pointer);
 
+// An empty or whitespace-only body yields no items and is valid (nothing to inspect). Rules
+// and choices where AWS is silent: docs/waf/json-body.md.
 JsonBodyResult inspect_json_body(std::string_view body, const JsonBodySpec& spec);
 
 }  // namespace eg::waf
