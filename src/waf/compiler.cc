@@ -114,10 +114,12 @@ class AclCompiler final : public Compiler {
 
   std::shared_ptr<IpSetHandle> ip_set(const JNode& arn) override {
     std::string key = arn.str();
-    for (const auto& s : ip_sets_)
-      if (s->arn == key || s->name == key) return s;
     // Managed IP reputation lists read a user-supplied set by name; absent, they are empty.
-    if (key.starts_with("managed:")) {
+    bool managed = key.starts_with("managed:");
+    std::string name = managed ? key.substr(8) : key;
+    for (const auto& s : ip_sets_)
+      if (s->arn == key || s->name == name) return s;
+    if (managed) {
       auto h = std::make_shared<IpSetHandle>();
       h->name = key.substr(8);
       h->arn = key;

@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -130,7 +131,7 @@ struct AclModel {
   std::map<std::string, CustomResponseBody> bodies;
   std::vector<std::unique_ptr<RuleGroupModel>> groups;
   std::vector<std::unique_ptr<RegexSet>> regex_sets;
-  std::vector<FieldSpec> fields;  // interned, indexed by FieldSpec::id
+  std::deque<FieldSpec> fields;  // interned, indexed by FieldSpec::id (deque: stable addresses)
   size_t body_limit = 16 * 1024;
   std::unique_ptr<GeoDatabase> geo;
   std::unique_ptr<AsnDatabase> asn;

@@ -115,8 +115,12 @@ TEST_P(AclCases, Run) {
       v = loaded.acl->evaluate(r);
     }
     const YAML::Node& e = rq["expect"];
-    if (e["action"]) EXPECT_EQ(action_name(v.action), e["action"].as<std::string>());
-    if (e["rule"]) EXPECT_EQ(v.terminating_rule, e["rule"].as<std::string>());
+    if (e["action"]) {
+      EXPECT_EQ(action_name(v.action), e["action"].as<std::string>());
+    }
+    if (e["rule"]) {
+      EXPECT_EQ(v.terminating_rule, e["rule"].as<std::string>());
+    }
     if (e["status"]) {
       ASSERT_TRUE(v.response) << "no answer; action " << action_name(v.action);
       EXPECT_EQ(v.response->status, e["status"].as<int>());
