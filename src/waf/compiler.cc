@@ -268,7 +268,6 @@ void AclCompiler::load_ip_sets() {
                                    "/" + h->id);
       h->description = s.str_or("Description", "");
       h->v6 = s.choice("IPAddressVersion", {"IPV4", "IPV6"}) == "IPV6";
-      h->source_file = d.source;
       h->envelope = !prefix.empty();
       std::map<std::string, int64_t> expiry;
       if (s.has("EdgeguardExpiry"))
@@ -287,7 +286,7 @@ void AclCompiler::load_ip_sets() {
       }
       std::string ignored;
       h->update(entries, nullptr, nullptr, ignored);
-      h->source_file = d.source;  // update() above must not write the file back
+      h->source_file = d.source;  // set after update(): loading never writes the file back
       for (const auto& other : ip_sets_)
         if (other->arn == h->arn) s.fail("IP set " + h->arn + " is loaded twice");
       ip_sets_.push_back(state_->adopt_ip_set(std::move(h)));

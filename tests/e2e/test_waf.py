@@ -262,7 +262,7 @@ def test_allow_with_custom_headers_reaches_the_origin(gateway, origin, tmp_path)
     gw = gateway("""
 listeners: [{address: "127.0.0.1:{port}"}]
 origins: {app: {url: "{origin_url}"}}
-behaviors: [{path: default, origin: app}]
+behaviors: [{path: default, origin: app, origin_request_policy: AllViewer}]
 web_acl: {file: {acl}, search_strings: base64}
 """, acl=acl, origin_url=origin.url)
     assert send(gw, "/api/x", headers={"x-amzn-waf-verified": "forged"})[0] == 200
