@@ -489,7 +489,7 @@ Json ChallengeService::Impl::new_captcha(const Request& r) const {
   uint64_t seed = 0;
   uint8_t pool[64];
   if (!random_bytes(pool, sizeof pool) || !random_bytes(&seed, sizeof seed)) return nullptr;
-  // Rejection sampling keeps every glyph equally likely (256 is not a multiple of 25).
+  // Rejection sampling keeps every glyph equally likely (256 is not a multiple of 24).
   const size_t n = cd::kCaptchaAlphabet.size();
   const size_t limit = 256 - 256 % n;
   for (uint8_t b : pool) {

@@ -43,8 +43,8 @@ std::string request_host(const http::Headers& headers);
 bool accepts_html(const http::Headers& headers);
 
 // CAPTCHA answers use this alphabet only: no glyph a distorted rendering could confuse with
-// another (no 0/O, 1/I, 2/Z, 5/S, 8/B, 6/G).
-inline constexpr std::string_view kCaptchaAlphabet = "ACDEFGHJKLMNPQRTUVWXY3479";
+// another (no 0/O, 1/I, 2/Z, 5/S, 8/B, 6/G, 7/T).
+inline constexpr std::string_view kCaptchaAlphabet = "ACDEFGHJKLMNPQRTUVWXY349";
 inline constexpr size_t kCaptchaLength = 6;
 
 // The puzzle id for an answer: a sealed blob holding expiry, client address, a salt and a

@@ -149,7 +149,7 @@ const std::string_view kCaptchaPage = R"html(<!doctype html>
 body{font:16px/1.5 system-ui,sans-serif;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center;background:#f6f7f9;color:#1d2330}
 main{max-width:30rem;padding:2rem;text-align:center}
 h1{font-size:1.4rem;font-weight:600}
-#pic{min-height:80px;margin:1rem 0 .5rem}#pic svg{max-width:100%;height:auto;border-radius:6px}
+#pic{min-height:120px;margin:1rem 0 .5rem}#pic svg{width:20rem;max-width:100%;height:auto;border-radius:6px}
 input{font:inherit;font-size:1.3rem;letter-spacing:.2em;text-transform:uppercase;width:11rem;padding:.4rem .6rem;border:1px solid #9aa3b2;border-radius:6px;text-align:center}
 button{font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid #3a63d8;background:#3a63d8;color:#fff;cursor:pointer}
 button.plain{background:none;color:#3a63d8;border:none;padding:.2rem .5rem}
@@ -255,7 +255,6 @@ constexpr GlyphStrokes kGlyphs[] = {
     {'Y', "002340|2326"},
     {'3', "01103041423313|334445361605"},
     {'4', "36300444"},
-    {'7', "004016"},
     {'9', "4313020110304145361605"},
 };
 
@@ -308,16 +307,16 @@ std::string render_captcha_svg(std::string_view answer, uint64_t seed) {
     for (const GlyphStrokes& candidate : kGlyphs)
       if (candidate.glyph == answer[i]) g = &candidate;
     if (!g) continue;
-    const double scale = rng.uniform(6.0, 7.4);  // pixels per grid unit
+    const double scale = rng.uniform(4.9, 5.7);  // pixels per grid unit
     const double stretch = rng.uniform(0.85, 1.15);
-    const double shear = rng.uniform(-0.3, 0.3);
-    const double angle = rng.uniform(-0.35, 0.35);
+    const double shear = rng.uniform(-0.25, 0.25);
+    const double angle = rng.uniform(-0.3, 0.3);
     const double cx = 12 + advance * (double(i) + 0.5) + rng.uniform(-3, 3);
     const double cy = kHeight / 2 + rng.uniform(-6, 6);
     const double cos_a = std::cos(angle), sin_a = std::sin(angle);
     auto place = [&](int gx, int gy) {
-      double u = (gx - 2) * scale * stretch + rng.uniform(-1.2, 1.2);
-      double v = (gy - 3) * scale + rng.uniform(-1.2, 1.2);
+      double u = (gx - 2) * scale * stretch + rng.uniform(-0.9, 0.9);
+      double v = (gy - 3) * scale + rng.uniform(-0.9, 0.9);
       u += shear * v;
       return Point{cx + u * cos_a - v * sin_a, cy + u * sin_a + v * cos_a};
     };
@@ -340,13 +339,16 @@ std::string render_captcha_svg(std::string_view answer, uint64_t seed) {
     }
     flush();
   }
-  for (int i = 0; i < 3; ++i) {  // long curves across the whole picture
-    Point a{rng.uniform(0, 20), rng.uniform(10, kHeight - 10)};
-    Point b{rng.uniform(kWidth - 20, kWidth), rng.uniform(10, kHeight - 10)};
-    Point c{rng.uniform(60, kWidth - 60), rng.uniform(-20, kHeight + 20)};
-    pieces.push_back(segment(a, c, b));
+  // Long thin curves across the picture: they defeat a naive raster OCR, and being thin a
+  // person reads past them.
+  std::string curves;
+  for (int i = 0; i < 2; ++i) {
+    Point a{rng.uniform(0, 20), rng.uniform(15, kHeight - 15)};
+    Point b{rng.uniform(kWidth - 20, kWidth), rng.uniform(15, kHeight - 15)};
+    Point c{rng.uniform(60, kWidth - 60), rng.uniform(-10, kHeight + 10)};
+    curves += segment(a, c, b);
   }
-  for (int i = 0; i < 6; ++i) {  // short strokes shaped like pieces of a glyph
+  for (int i = 0; i < 5; ++i) {  // short strokes shaped like pieces of a glyph
     Point a{rng.uniform(8, kWidth - 8), rng.uniform(8, kHeight - 8)};
     double len = rng.uniform(8, 18), dir = rng.uniform(0, 2 * std::numbers::pi);
     Point b{a.x + len * std::cos(dir), a.y + len * std::sin(dir)};
@@ -357,8 +359,11 @@ std::string render_captcha_svg(std::string_view answer, uint64_t seed) {
   std::string svg =
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"220\" height=\"80\" "
       "viewBox=\"0 0 220 80\"><rect width=\"220\" height=\"80\" fill=\"#f3efe6\"/>"
-      "<path fill=\"none\" stroke=\"#22283a\" stroke-width=\"2.4\" stroke-linecap=\"round\" "
-      "d=\"";
+      "<path fill=\"none\" stroke=\"#5b6275\" stroke-width=\"1.2\" d=\"";
+  svg += curves;
+  svg +=
+      "\"/><path fill=\"none\" stroke=\"#22283a\" stroke-width=\"2.4\" "
+      "stroke-linecap=\"round\" stroke-linejoin=\"round\" d=\"";
   for (const std::string& p : pieces) svg += p;
   svg += "\"/></svg>";
   return svg;

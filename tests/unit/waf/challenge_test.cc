@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -445,9 +446,9 @@ TEST(ChallengeCaptchaTest, RightAnswerEarnsCaptchaAndChallengeTimes) {
   ChallengeService s(options());
   cd::Keys keys = cd::derive_keys(kKey);
   Call c;
-  std::string puzzle = cd::captcha_puzzle_id(keys, "ACD347", c.client, kNow + 60'000);
+  std::string puzzle = cd::captcha_puzzle_id(keys, "ACD34K", c.client, kNow + 60'000);
   // Typed as a person might: lower case, a space.
-  http::Response r = post(s, c, "captcha-verify", {{"puzzle", puzzle}, {"answer", "acd 347"}});
+  http::Response r = post(s, c, "captcha-verify", {{"puzzle", puzzle}, {"answer", "acd 34k"}});
   ASSERT_EQ(r.status, 200) << r.body;
   TokenTimes t = s.token(with_cookie(c, cookie_token(r)).view());
   EXPECT_EQ(t.captcha_solved_ms, kNow);
@@ -459,8 +460,8 @@ TEST(ChallengeCaptchaTest, WrongAnswerGetsANewPuzzle) {
   ChallengeService s(options());
   cd::Keys keys = cd::derive_keys(kKey);
   Call c;
-  std::string puzzle = cd::captcha_puzzle_id(keys, "ACD347", c.client, kNow + 60'000);
-  http::Response r = post(s, c, "captcha-verify", {{"puzzle", puzzle}, {"answer", "ACD349"}});
+  std::string puzzle = cd::captcha_puzzle_id(keys, "ACD34K", c.client, kNow + 60'000);
+  http::Response r = post(s, c, "captcha-verify", {{"puzzle", puzzle}, {"answer", "ACD34X"}});
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(reason(r), "wrong answer");
   EXPECT_EQ(r.headers.find("set-cookie"), nullptr);
@@ -474,19 +475,19 @@ TEST(ChallengeCaptchaTest, ExpiredForeignAndForgedPuzzlesAreRefused) {
   ChallengeService s(options());
   cd::Keys keys = cd::derive_keys(kKey);
   Call c;
-  std::string expired = cd::captcha_puzzle_id(keys, "ACD347", c.client, kNow - 1);
-  EXPECT_EQ(reason(post(s, c, "captcha-verify", {{"puzzle", expired}, {"answer", "ACD347"}})),
+  std::string expired = cd::captcha_puzzle_id(keys, "ACD34K", c.client, kNow - 1);
+  EXPECT_EQ(reason(post(s, c, "captcha-verify", {{"puzzle", expired}, {"answer", "ACD34K"}})),
             "expired puzzle");
-  std::string theirs = cd::captcha_puzzle_id(keys, "ACD347", ip("192.0.2.1"), kNow + 60'000);
-  EXPECT_EQ(reason(post(s, c, "captcha-verify", {{"puzzle", theirs}, {"answer", "ACD347"}})),
+  std::string theirs = cd::captcha_puzzle_id(keys, "ACD34K", ip("192.0.2.1"), kNow + 60'000);
+  EXPECT_EQ(reason(post(s, c, "captcha-verify", {{"puzzle", theirs}, {"answer", "ACD34K"}})),
             "other client address");
   std::string forged =
-      cd::captcha_puzzle_id(cd::derive_keys(std::string(40, 'x')), "ACD347", c.client, kNow + 1);
-  EXPECT_EQ(reason(post(s, c, "captcha-verify", {{"puzzle", forged}, {"answer", "ACD347"}})),
+      cd::captcha_puzzle_id(cd::derive_keys(std::string(40, 'x')), "ACD34K", c.client, kNow + 1);
+  EXPECT_EQ(reason(post(s, c, "captcha-verify", {{"puzzle", forged}, {"answer", "ACD34K"}})),
             "forged puzzle");
   // A proof-of-work nonce is not a puzzle id, though both are sealed blobs.
   std::string nonce = fetch_puzzle(s, c, "challenge")["nonce"];
-  EXPECT_EQ(reason(post(s, c, "captcha-verify", {{"puzzle", nonce}, {"answer", "ACD347"}})),
+  EXPECT_EQ(reason(post(s, c, "captcha-verify", {{"puzzle", nonce}, {"answer", "ACD34K"}})),
             "forged puzzle");
 }
 
@@ -508,19 +509,26 @@ TEST(ChallengeCaptchaTest, SolvingOneKindKeepsTheOther) {
 }
 
 TEST(ChallengeCaptchaTest, PictureHoldsNoTextAndVariesWithTheSeed) {
-  std::string a = cd::render_captcha_svg("ACD347", 1);
-  EXPECT_EQ(a, cd::render_captcha_svg("ACD347", 1));
-  EXPECT_NE(a, cd::render_captcha_svg("ACD347", 2));
-  EXPECT_NE(a, cd::render_captcha_svg("ACD349", 1));
+  std::string a = cd::render_captcha_svg("ACD34K", 1);
+  EXPECT_EQ(a, cd::render_captcha_svg("ACD34K", 1));
+  EXPECT_NE(a, cd::render_captcha_svg("ACD34K", 2));
+  EXPECT_NE(a, cd::render_captcha_svg("ACD34X", 1));
   EXPECT_TRUE(a.starts_with("<svg"));
   EXPECT_EQ(a.find("<text"), std::string::npos);
-  EXPECT_EQ(a.find("347"), std::string::npos);
+  EXPECT_EQ(a.find("34K"), std::string::npos);
   EXPECT_LT(a.size(), 4096u);
 
   ChallengeService s(options());
   Json p = fetch_puzzle(s, Call(), "captcha");
   EXPECT_TRUE(p["svg"].get<std::string>().starts_with("<svg"));
   EXPECT_GT(p["expires"].get<int64_t>(), kNow);
+}
+
+TEST(ChallengeCaptchaTest, EveryAnswerGlyphIsDrawn) {
+  auto strokes = [](std::string_view svg) { return std::count(svg.begin(), svg.end(), 'M'); };
+  const auto noise_only = strokes(cd::render_captcha_svg("", 5));
+  for (char glyph : cd::kCaptchaAlphabet)
+    EXPECT_GE(strokes(cd::render_captcha_svg(std::string(1, glyph), 5)), noise_only + 2) << glyph;
 }
 
 TEST(ChallengeKeyTest, ShortKeyIsAConfigErrorAndNoKeyIsRandom) {
