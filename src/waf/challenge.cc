@@ -92,6 +92,12 @@ class BlobReader {
   bool ok_ = true;
 };
 
+// Only the bytes of the family count: a v4 address says nothing about bytes 4..15.
+bool same_address(const IpAddress& a, const IpAddress& b) {
+  if (a.v6 != b.v6) return false;
+  return std::memcmp(a.bytes.data(), b.bytes.data(), a.v6 ? 16 : 4) == 0;
+}
+
 struct TokenFields {
   int64_t issued_ms = 0;
   TokenTimes times;
@@ -401,7 +407,7 @@ std::optional<TokenFields> ChallengeService::Impl::read_token(const Request& r) 
       std::optional<std::string> blob = cd::unseal(keys.token, value);
       if (!blob) continue;
       std::optional<TokenFields> t = parse_token_blob(*blob);
-      if (!t || !(t->client == r.client_ip)) continue;
+      if (!t || !same_address(t->client, r.client_ip)) continue;
       if (!host_known) {
         host = cd::request_host(r.headers);
         host_known = true;
@@ -471,7 +477,7 @@ http::Response ChallengeService::Impl::verify_pow(const Request& r) const {
   IpAddress client = in.address();
   if (version != kBlobVersion || !in.complete()) return refusal(403, "forged nonce");
   if (expires < r.now_ms) return refusal(403, "expired nonce");
-  if (!(client == r.client_ip)) return refusal(403, "other client address");
+  if (!same_address(client, r.client_ip)) return refusal(403, "other client address");
   // A nonce issued before the operator raised the difficulty no longer buys a token.
   if (nonce_difficulty < difficulty) return refusal(403, "expired nonce");
   if (cd::work_bits(*nonce, *counter) < nonce_difficulty) return refusal(403, "wrong counter");
@@ -532,7 +538,7 @@ http::Response ChallengeService::Impl::verify_captcha(const Request& r) const {
   std::string_view tag = in.take(32);
   if (version != kBlobVersion || !in.complete()) return refuse(403, "forged puzzle");
   if (expires < r.now_ms) return refuse(403, "expired puzzle");
-  if (!(client == r.client_ip)) return refuse(403, "other client address");
+  if (!same_address(client, r.client_ip)) return refuse(403, "other client address");
   aws::sigv4::Sha256 expected = answer_tag(keys, salt, normalise_answer(*typed));
   if (CRYPTO_memcmp(expected.data(), tag.data(), expected.size()) != 0)
     return refuse(403, "wrong answer");

@@ -207,6 +207,9 @@ TEST(ChallengeTokenTest, TokenFromAnotherClientAddressIsRefused) {
   EXPECT_EQ(s.token(elsewhere.view()).challenge_solved_ms, 0);
   elsewhere.client = ip("2001:db8::7");
   EXPECT_EQ(s.token(elsewhere.view()).challenge_solved_ms, 0);
+  Call same = with_cookie(c, token);
+  same.client.bytes[10] = 0xff;  // a byte an IPv4 address does not use
+  EXPECT_NE(s.token(same.view()).challenge_solved_ms, 0);
 }
 
 TEST(ChallengeTokenTest, TokenIsBoundToItsDomain) {
@@ -403,11 +406,11 @@ TEST(ChallengeVerifyTest, MalformedRequestsAreRefused) {
   Call c;
   c.method = "POST";
   c.path = "/.edgeguard/waf/verify";
-  for (std::string body :
-       std::vector<std::string>{"", "null", "[]", "{\"nonce\":1,\"counter\":\"1\"}",
-                                "{\"nonce\":\"a.b\",\"counter\":\"-1\"}", "{\"nonce\":\"a.b\"}",
-                                "{\"nonce\":\"a.b\",\"counter\":\"12x\"}", "{\"nonce\":\"\xff\"}",
-                                std::string(5000, '{'), "{\"nonce\":\"a.b\",\"counter\":[1]}"}) {
+  for (std::string body : std::vector<std::string>{
+           "", "null", "[]", "{\"nonce\":1,\"counter\":\"1\"}",
+           "{\"nonce\":\"a.b\",\"counter\":\"-1\"}", "{\"nonce\":\"a.b\"}",
+           "{\"nonce\":\"a.b\",\"counter\":\"12x\"}", "{\"nonce\":\"\xff\"}",
+           std::string(5000, '{'), std::string(4000, '['), "{\"nonce\":\"a.b\",\"counter\":[1]}"}) {
     c.body = body;
     http::Response r = s.answer_endpoint(c.view());
     EXPECT_EQ(r.status, 400) << body.substr(0, 40);
