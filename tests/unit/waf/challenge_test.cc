@@ -422,6 +422,40 @@ TEST(ChallengeVerifyTest, MalformedRequestsAreRefused) {
   EXPECT_EQ(post(s, Call(), "verify", {{"nonce", nonce}, {"counter", counter}}).status, 200);
 }
 
+TEST(ChallengeEndpointTest, RandomBodiesNeverEarnAToken) {
+  ChallengeService s(options());
+  std::mt19937_64 rng(11);
+  std::string nonce = fetch_puzzle(s, Call(), "challenge")["nonce"];
+  for (int i = 0; i < 400; ++i) {
+    std::string body;
+    switch (i % 3) {
+      case 0:  // raw bytes
+        body.resize(rng() % 300);
+        for (char& ch : body) ch = char(rng());
+        break;
+      case 1:  // the right nonce, a guessed counter (at 8 bits about 1 in 256 works)
+        body = Json{{"nonce", nonce}, {"counter", std::to_string(rng() % 1000)}}.dump();
+        break;
+      default:  // a puzzle id made of random base64url
+        body = Json{{"puzzle", cd::base64url(std::to_string(rng())) + "." + cd::base64url("x")},
+                    {"answer", "ACD34K"}}
+                   .dump();
+    }
+    for (std::string_view sub : {"verify", "captcha-verify"}) {
+      Call c;
+      c.method = "POST";
+      c.path = std::string(kChallengeEndpoint) + std::string(sub);
+      c.body = body;
+      http::Response r = s.answer_endpoint(c.view());
+      bool lucky =
+          i % 3 == 1 && sub == "verify" &&
+          leading_zero_bits(nonce + ":" + Json::parse(body)["counter"].get<std::string>()) >= 8;
+      EXPECT_EQ(r.status == 200, lucky) << sub << " " << body.substr(0, 60);
+      EXPECT_EQ(r.headers.find("set-cookie") != nullptr, lucky);
+    }
+  }
+}
+
 TEST(ChallengeEndpointTest, RoutesItsSubpaths) {
   ChallengeService s(options());
   EXPECT_TRUE(s.is_endpoint("/.edgeguard/waf/verify"));
