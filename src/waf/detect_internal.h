@@ -1,0 +1,61 @@
+// Byte classes and a case-insensitive word table shared by the SQLi and XSS detectors
+// (detect_sqli.cc, detect_xss.cc). Everything works on raw bytes: no locale, no allocation.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <string_view>
+
+namespace eg::waf::detect {
+
+inline bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
+inline bool is_hex_digit(unsigned char c) {
+  return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+// Control bytes and space: what browsers and SQL parsers alike skip between tokens.
+inline bool is_blank(unsigned char c) { return c <= 0x20 || c == 0x7f; }
+inline char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : char(c); }
+
+// Compares `in` at `pos` with a lowercase ASCII word, ignoring the case of `in`.
+inline bool has_word_at(std::string_view in, size_t pos, std::string_view lower_word) {
+  if (pos > in.size() || in.size() - pos < lower_word.size()) return false;
+  for (size_t i = 0; i < lower_word.size(); ++i) {
+    if (lower(static_cast<unsigned char>(in[pos + i])) != lower_word[i]) return false;
+  }
+  return true;
+}
+
+// Longest word any table holds; longer words are never looked up.
+inline constexpr size_t kMaxWordLength = 32;
+
+// Lowercases `word` into `buffer` for a table lookup; an empty view when it is too long.
+inline std::string_view lowered(std::string_view word, char (&buffer)[kMaxWordLength]) {
+  if (word.size() > kMaxWordLength) return {};
+  for (size_t i = 0; i < word.size(); ++i) buffer[i] = lower(static_cast<unsigned char>(word[i]));
+  return {buffer, word.size()};
+}
+
+// A sorted, constexpr table of lowercase words with a payload, searched by binary search.
+template <typename Entry, size_t N>
+const Entry* find_word(const Entry (&table)[N], std::string_view word) {
+  char buffer[kMaxWordLength];
+  const std::string_view key = lowered(word, buffer);
+  if (key.empty()) return nullptr;
+  const Entry* it = std::lower_bound(std::begin(table), std::end(table), key,
+                                     [](const Entry& e, std::string_view k) { return e.name < k; });
+  if (it == std::end(table) || it->name != key) return nullptr;
+  return it;
+}
+
+template <typename Entry, size_t N>
+constexpr bool sorted_unique(const Entry (&table)[N]) {
+  for (size_t i = 1; i < N; ++i) {
+    if (!(table[i - 1].name < table[i].name)) return false;
+  }
+  return true;
+}
+
+}  // namespace eg::waf::detect
