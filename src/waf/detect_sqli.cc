@@ -20,6 +20,9 @@ using detect::is_blank;
 using detect::is_digit;
 using detect::is_hex_digit;
 
+// MySQL also separates tokens with 0xA0 (Latin-1 no-break space).
+bool sql_blank(unsigned char c) { return is_blank(c) || c == 0xa0; }
+
 enum class Kind : uint8_t {
   End,
   String,
@@ -92,16 +95,24 @@ constexpr WordInfo kWords[] = {
     {"char", Kw::Char, kFunction},
     {"char_length", Kw::None, kFunction},
     {"character_length", Kw::None, kFunction},
+    {"charset", Kw::None, kTelltale},
     {"chr", Kw::Chr, kFunction},
     {"coalesce", Kw::None, kFunction},
+    {"coercibility", Kw::None, kTelltale},
     {"collate", Kw::Collate, 0},
+    {"collation", Kw::None, kTelltale},
     {"concat", Kw::None, kTelltale},
     {"concat_ws", Kw::None, kTelltale},
+    {"connection_id", Kw::None, kTelltale},
     {"conv", Kw::None, kFunction},
     {"convert", Kw::None, kTelltale},
     {"cos", Kw::None, kFunction},
     {"count", Kw::None, kFunction},
     {"create", Kw::Create, kStatement | kReserved},
+    {"current_database", Kw::None, kTelltale},
+    {"current_date", Kw::None, kLiteral},
+    {"current_time", Kw::None, kLiteral},
+    {"current_timestamp", Kw::None, kLiteral},
     {"current_user", Kw::None, kLiteral | kTelltale},
     {"data", Kw::Data, 0},
     {"database", Kw::Database, kTelltale},
@@ -127,6 +138,7 @@ constexpr WordInfo kWords[] = {
     {"false", Kw::False, kLiteral},
     {"floor", Kw::None, kFunction},
     {"for", Kw::For, kReserved},
+    {"found_rows", Kw::None, kTelltale},
     {"from", Kw::From, kReserved},
     {"function", Kw::Function, 0},
     {"get_lock", Kw::None, kDangerous},
@@ -147,12 +159,15 @@ constexpr WordInfo kWords[] = {
     {"is", Kw::Is, 0},
     {"isnull", Kw::None, kFunction},
     {"json_keys", Kw::None, kTelltale},
+    {"last_insert_id", Kw::None, kTelltale},
     {"left", Kw::None, kFunction},
     {"length", Kw::None, kFunction},
     {"like", Kw::Like, 0},
     {"limit", Kw::Limit, kReserved},
     {"load", Kw::Load, kStatement},
     {"load_file", Kw::None, kDangerous},
+    {"localtime", Kw::None, kLiteral},
+    {"localtimestamp", Kw::None, kLiteral},
     {"lock", Kw::Lock, 0},
     {"login", Kw::Login, 0},
     {"lower", Kw::None, kFunction},
@@ -191,6 +206,7 @@ constexpr WordInfo kWords[] = {
     {"rlike", Kw::Like, 0},
     {"round", Kw::None, kFunction},
     {"row", Kw::None, kFunction},
+    {"row_count", Kw::None, kTelltale},
     {"rpad", Kw::None, kFunction},
     {"schema", Kw::Schema, kTelltale},
     {"select", Kw::Select, kStatement | kReserved},
@@ -232,6 +248,9 @@ constexpr WordInfo kWords[] = {
     {"user", Kw::User, kTelltale},
     {"user_tables", Kw::None, kCatalog},
     {"using", Kw::Using, 0},
+    {"utc_date", Kw::None, kLiteral},
+    {"utc_time", Kw::None, kLiteral},
+    {"utc_timestamp", Kw::None, kLiteral},
     {"utl_http", Kw::None, kDangerous},
     {"utl_inaddr", Kw::None, kDangerous},
     {"values", Kw::Values, kReserved},
@@ -253,6 +272,7 @@ static_assert(detect::sorted_unique(kWords));
 constexpr uint8_t kTerminated = 1 << 0;     // String: its closing quote was seen
 constexpr uint8_t kContextString = 1 << 1;  // String: the text the input starts inside
 constexpr uint8_t kEscapes = 1 << 2;        // String: holds \x or a doubled quote
+constexpr uint8_t kGlued = 1 << 0;          // Number: letters follow with no blank
 constexpr uint8_t kCall = 1 << 0;           // Word: followed by '(' (a call or keyword-paren)
 constexpr uint8_t kQuoted = 1 << 1;         // Word: a `quoted` identifier
 constexpr uint8_t kSystem = 1 << 0;         // Variable: @@name
@@ -293,7 +313,7 @@ class Lexer {
     if (c == '\'' || c == '"') return read_string(pos_ + 1, static_cast<char>(c), 0);
     if (c == '`') return read_quoted_identifier();
     if (is_digit(c) || (c == '.' && is_digit(c1))) return read_number();
-    if (is_alpha(c) || c == '_' || c >= 0x80) return read_word();
+    if (is_alpha(c) || c == '_' || (c >= 0x80 && c != 0xa0)) return read_word();
     if (c == '@') return read_variable();
     if ((c == '-' && c1 == '-') || c == '#') return read_line_comment(c == '#' ? 1 : 2);
     if (c == '/' && c1 == '*') return read_block_comment();
@@ -328,7 +348,7 @@ class Lexer {
   // markers are skipped and their content tokenized.
   void skip_blank() {
     for (;;) {
-      while (pos_ < in_.size() && is_blank(at(pos_))) ++pos_;
+      while (pos_ < in_.size() && sql_blank(at(pos_))) ++pos_;
       if (at(pos_) == '/' && at(pos_ + 1) == '*' && at(pos_ + 2) == '!') {
         pos_ += 3;
         if (is_digit(at(pos_))) ++executable_comments_;
@@ -374,6 +394,8 @@ class Lexer {
   Token read_quoted_identifier() {
     size_t i = pos_ + 1;
     while (i < in_.size() && in_[i] != '`') ++i;
+    // An unclosed backtick is text quoting (`like this'), not a name.
+    if (i >= in_.size()) return make(Kind::Other, pos_, pos_ + 1);
     const size_t start = pos_;
     const size_t end = i < in_.size() ? i + 1 : in_.size();
     Token t = make(Kind::Word, start, end, kQuoted);
@@ -399,6 +421,10 @@ class Lexer {
       return make(Kind::Number, pos_, i);
     }
     while (is_digit(at(i))) ++i;
+    // 109m, 1108_no_17: MySQL reads digits run into letters as a name.
+    if (word_byte(at(i)) && (at(i) | 0x20) != 'e' && at(i) != '.') {
+      return make(Kind::Number, pos_, i, kGlued);
+    }
     if (at(i) == '.') {
       ++i;
       while (is_digit(at(i))) ++i;
@@ -411,12 +437,14 @@ class Lexer {
     return make(Kind::Number, pos_, i);
   }
 
-  static bool word_byte(unsigned char c) { return is_alnum(c) || c == '_' || c == '$' || c >= 0x80; }
+  static bool word_byte(unsigned char c) {
+    return is_alnum(c) || c == '_' || c == '$' || (c >= 0x80 && c != 0xa0);
+  }
 
   // Whether '(' follows, across blanks and closed /* */ comments.
   bool paren_follows(size_t i) const {
     for (;;) {
-      while (i < in_.size() && is_blank(at(i))) ++i;
+      while (i < in_.size() && sql_blank(at(i))) ++i;
       if (at(i) == '/' && at(i + 1) == '*') {
         const size_t close = in_.find("*/", i + 2);
         if (close == std::string_view::npos) return false;
@@ -625,6 +653,8 @@ struct Facts {
   bool comparison = false;
   bool symbolic_comparison = false;  // =, <, <>, ... rather than LIKE or IS
   bool strong = false;   // a telltale call, subquery, system variable, catalog or CASE
+  bool case_when = false;  // a CASE WHEN ... END
+  bool parens = false;
   int breakout_parens = 0;        // unmatched ')' closing the application's parentheses
   bool open_string_last = false;  // ends in a string the application's own quote closes
 
@@ -635,6 +665,8 @@ struct Facts {
     comparison |= inner.comparison;
     symbolic_comparison |= inner.symbolic_comparison;
     strong |= inner.strong;
+    case_when |= inner.case_when;
+    parens |= inner.parens;
   }
 };
 
@@ -741,7 +773,7 @@ class ExprParser {
       }
       if (rhs == Value::Invalid) return rhs;
       strength = std::max(strength, comparison_strength(v, rhs));
-      v = combine(v, rhs) == Value::Strong ? Value::Strong : Value::Literal;
+      v = combine(v, rhs);
     }
     return v;
   }
@@ -795,6 +827,12 @@ class ExprParser {
     switch (t.kind) {
       case Kind::Number:
         take();
+        if ((t.flags & kGlued) && peek().kind == Kind::Word && !(peek().cls & kReserved) &&
+            peek().pos == t.pos + t.len) {
+          take();
+          ++facts.columns;
+          return Value::Column;
+        }
         return Value::Literal;
       case Kind::String: {
         // Adjacent literals concatenate: 'a' 'b' is 'ab'.
@@ -818,6 +856,7 @@ class ExprParser {
       case Kind::Operator:
         if (t.len == 1 && byte(t) == '*') {  // COUNT(*), SELECT *
           take();
+          ++facts.columns;
           return Value::Column;
         }
         return Value::Invalid;
@@ -837,8 +876,9 @@ class ExprParser {
   Value word(Facts& facts) {
     const Token t = take();
     if (t.kw == Kw::Case) {
-      facts.strong = true;
-      return case_expression();
+      const Value v = case_expression();
+      if (v == Value::Strong) facts.strong = facts.case_when = true;
+      return v;
     }
     if (t.flags & kCall) {
       if (t.kw == Kw::Exists || t.kw == Kw::Any || t.kw == Kw::Some) {
@@ -891,6 +931,7 @@ class ExprParser {
   Value parenthesised(Facts& facts, Value result) {
     if (peek().kind != Kind::LParen) return Value::Invalid;
     take();
+    facts.parens = true;
     if (peek().kw == Kw::Select) {
       skip_subquery();
       facts.strong = true;
@@ -912,8 +953,9 @@ class ExprParser {
       }
       if (inner_facts.max_strength >= 3) v = Value::Strong;
       inner = guard == 0 ? v : combine(inner, v);
-      const Kw kw = peek().kw;
-      if (kw == Kw::As || kw == Kw::Using || kw == Kw::From || kw == Kw::For) {
+      for (int part = 0; part < 4; ++part) {
+        const Kw kw = peek().kw;
+        if (kw != Kw::As && kw != Kw::Using && kw != Kw::From && kw != Kw::For) break;
         take();
         if (peek().kind == Kind::Word && !(peek().cls & kReserved) && !(peek().flags & kCall)) {
           take();
@@ -949,14 +991,16 @@ class ExprParser {
     }
   }
 
-  // CASE ... END, read loosely.
+  // CASE ... WHEN ... END, read loosely; the input may end before END.
   Value case_expression() {
+    bool when = false;
     while (!exhausted()) {
       const Token t = take();
-      if (t.kw == Kw::End) return Value::Strong;
+      if (t.kw == Kw::When) when = true;
+      if (t.kw == Kw::End) return when ? Value::Strong : Value::Invalid;
       if (t.kind == Kind::Semicolon) return Value::Invalid;
     }
-    return Value::Strong;
+    return when ? Value::Strong : Value::Invalid;
   }
 
   TokenWindow& w_;
@@ -1027,14 +1071,27 @@ class Scan {
     if (end.kind == Kind::End || end.kind == Kind::Semicolon) {
       // x' OR 'a'='a : the application's own closing quote completes the injection.
       if (quote_ != 0 && f.open_string_last && completes_string(f)) return true;
-      if (f.logic) return f.max_strength >= (quote_ != 0 || high_ ? 2 : 3);
+      if (f.logic) return f.max_strength >= logic_threshold();
       if (quote_ != 0) return false;
       // ASCII(SUBSTRING(VERSION(), 1, 1)), DATABASE() LIKE SCHEMA(); HIGH also 1=1.
-      if (f.strong && (f.calls >= 2 || f.operators >= 1)) return true;
+      if (f.strong && (f.calls >= 2 || f.operators >= 1 || f.case_when)) return true;
       return high_ && f.max_strength >= 3;
     }
-    if (end.kind == Kind::Word) return clause(p, f, single, 0);
-    return false;
+    if (end.kind == Kind::Word) {
+      // x' AND 1=0 UNION ...: a condition, then the next clause.
+      if ((end.cls & kReserved) && f.logic && f.max_strength >= logic_threshold()) return true;
+      if (clause(p, f, single, 0)) return true;
+    }
+    // 11 AND ASCII(SUBSTRING(USER(),1,1))=109m: blind-injection probes with junk after.
+    return f.logic && f.strong && f.max_strength >= 3;
+  }
+
+  // How strong the strongest condition after AND/OR must be when the input ends there:
+  // x' OR 1 (HIGH), 1 OR x=1 (HIGH), x' OR a=1, 1 OR 1=1.
+  int logic_threshold() const {
+    if (quote_ == '\'') return high_ ? 1 : 2;
+    if (quote_ == '"') return 2;
+    return high_ ? 2 : 3;
   }
 
   // The injection ends in a comment that swallows the rest of the query: admin'--.
@@ -1043,15 +1100,23 @@ class Scan {
     if (quote_ != 0) {
       if (single) {
         if (comment.flags & kStrong) return true;
-        // admin'# , but not FOO BAR'# BLAH.
-        return high_ && hash && blank(comment.pos + 1, comment.pos + comment.len);
+        // admin'# , but not FOO BAR'# BLAH or SOAP 1 '#.
+        const size_t quote = w_.at(0).len - 1;
+        return high_ && hash && blank(comment.pos + 1, comment.pos + comment.len) &&
+               quote > 0 && !is_blank(static_cast<unsigned char>(in_[quote - 1]));
       }
       return f.max_strength >= 2 || (f.max_strength >= 1 && (!hash || high_));
     }
-    if (f.logic) return f.max_strength >= (high_ ? 1 : 2);
+    if (f.logic && f.max_strength >= (high_ ? 1 : 2)) return true;
+    const Token first = w_.at(0);
+    const bool literal_start = first.kind != Kind::Word && first.kind != Kind::String;
+    // ((1))-- , 1 OR (1 OR 1)-- : literals closing the application's parentheses.
+    if (f.columns == 0 && literal_start && (comment.flags & kStrong) && (f.parens || f.logic)) {
+      return true;
+    }
     if (!high_) return false;
-    // 1=1-- , 1--, ((1))--, @@version/*
-    return (!single && f.max_strength >= 3) || (f.columns == 0 && f.conditions >= 1);
+    // 1=1-- , 1--, @@version/* (not TRUE#LAST)
+    return (!single && f.max_strength >= 3) || (f.columns == 0 && literal_start);
   }
 
   bool blank(size_t from, size_t to) const {
@@ -1067,7 +1132,7 @@ class Scan {
   bool completes_string(const Facts& f) const {
     if (f.operators == 0) return false;
     if (quote_ == '"') return f.symbolic_comparison || (f.logic && f.max_strength >= 2);
-    return high_ || f.comparison || f.logic;
+    return f.comparison || f.logic || (high_ && f.operators <= 3);
   }
 
   // What may follow an expression that closed its literal: ORDER BY 1, GROUP BY ...
@@ -1086,12 +1151,16 @@ class Scan {
         p.take();
         const Token key = p.peek();
         Facts keys;
+        bool strong_key = false;
         for (int guard = 0; guard < 16; ++guard) {
-          if (p.expression(keys, false) == Value::Invalid) return false;
+          const Value v = p.expression(keys, false);
+          if (v == Value::Invalid) return false;
+          strong_key |= v == Value::Strong;
           if (p.peek().kind != Kind::Comma) break;
           p.take();
         }
-        if (keys.strong) return true;  // GROUP BY CONCAT(VERSION(), FLOOR(RAND(0)*2))
+        // GROUP BY CONCAT(VERSION(), FLOOR(RAND(0)*2)), ORDER BY IF(1<2, a, b)
+        if (keys.strong || strong_key) return true;
         const Token next = p.peek();
         if (next.kind == Kind::Word) {
           return clause(p, f, false, depth + 1) || (key.kind == Kind::Number && numeric);
@@ -1105,8 +1174,8 @@ class Scan {
         Facts condition;
         if (p.expression(condition, false) == Value::Invalid) return false;
         const Token next = p.peek();
-        if (!is_terminal(next) && next.kind != Kind::Word) return false;
-        return condition.max_strength >= (high_ ? 1 : 2) || condition.strong;
+        if (!is_terminal(next) && !(next.cls & kReserved)) return false;
+        return condition.max_strength >= 2 || condition.strong;
       }
       case Kw::Limit: {
         if (p.take().kind != Kind::Number) return false;
@@ -1181,7 +1250,8 @@ class Scan {
     return high_ &&
            (previous.kind == Kind::Number || previous.kind == Kind::RParen ||
             previous.kind == Kind::String) &&
-           !(next.kind == Kind::Word && next.cls == 0);
+           (next.kind == Kind::End || next.kind == Kind::Number || next.kind == Kind::Operator ||
+            next.kind == Kind::Comma || next.kind == Kind::LParen);
   }
 
   bool waitfor(size_t j) {
@@ -1194,13 +1264,14 @@ class Scan {
   bool dangerous(const Token& t) {
     if (!(t.flags & kCall)) {
       if (text_starts(t, "xp_") || text_starts(t, "sp_")) return true;
-      return w_.at(significant(1)).kind == Kind::Dot;  // dbms_pipe.receive_message
+      // dbms_pipe.receive_message, utl_inaddr.get_host_address (not benchmark.cpp)
+      return (text_starts(t, "dbms_") || text_starts(t, "utl_")) &&
+             w_.at(significant(1)).kind == Kind::Dot;
     }
     ExprParser p = parser(0);
     Facts f;
     if (p.operand(f) == Value::Invalid) return false;
-    if (high_) return true;
-    // Not "sleep(well)": the first argument must be more than a word.
+    // Not "sleep(well)" or "Benchmark (micro)": the first argument must be more than a word.
     const Token& arg = w_.at(significant(significant(1) + 1));
     return !(arg.kind == Kind::Word && arg.cls == 0 && !(arg.flags & kCall));
   }
@@ -1242,7 +1313,11 @@ class Scan {
       case Kw::Delete:
         return a.kw == Kw::From || (plain_a && b.kw == Kw::From);
       case Kw::Exec:
-        return (!at_start && (a.kind == Kind::LParen || a.kind == Kind::Variable)) ||
+        if (a.kind == Kind::LParen) {
+          const Kind arg = w_.at(significant(n1 + 1)).kind;
+          return !at_start || arg == Kind::Variable || arg == Kind::String;
+        }
+        return (!at_start && a.kind == Kind::Variable) ||
                (a.kind == Kind::Word && (text_starts(a, "xp_") || text_starts(a, "sp_") ||
                                          text_starts(a, "master") || (a.cls & kDangerous)));
       case Kw::Declare:
@@ -1254,8 +1329,7 @@ class Scan {
       case Kw::Set:
         return a.kind == Kind::Variable && (!at_start || (b.flags & kCompare));
       case Kw::If:
-        return !at_start && (a.kind == Kind::LParen || a.kind == Kind::Number ||
-                             a.kw == Kw::Not || a.kw == Kw::Exists || a.kind == Kind::Variable);
+        return !at_start && if_statement(j);
       case Kw::Do:
         return !at_start && a.kind == Kind::LParen;
       case Kw::Call:
@@ -1270,6 +1344,20 @@ class Scan {
       default:
         return false;
     }
+  }
+
+  // IF(1=1, SLEEP(5), 0) or IF 1=1 SHUTDOWN; not "; if not, write to ...".
+  bool if_statement(size_t j) {
+    ExprParser p = parser(j);
+    Facts f;
+    if (w_.at(j).flags & kCall) {
+      return p.operand(f) != Value::Invalid && (f.comparison || f.strong);
+    }
+    p.take();
+    int strength = 0;
+    if (p.condition(f, strength) == Value::Invalid || strength < 2) return false;
+    const size_t next = p.position();
+    return (w_.at(next).cls & kStatement) && statement(next, false);
   }
 
   // Reads the select list after the SELECT at j loosely: tokens up to FROM, failing on
@@ -1293,7 +1381,8 @@ class Scan {
           words_in_row = 0;
           break;
         case Kind::Word:
-          if (t.kw == Kw::From && depth <= 0) {
+          // Clause words end the list even inside unbalanced parentheses.
+          if (t.kw == Kw::From) {
             const Token source = w_.at(significant(k + 1));
             r.from = source.kind == Kind::Word || source.kind == Kind::LParen;
             r.valid = r.from;
@@ -1311,7 +1400,7 @@ class Scan {
           }
           if (t.kw == Kw::Union || t.kw == Kw::Into || t.kw == Kw::Where || t.kw == Kw::Limit ||
               t.kw == Kw::Order || t.kw == Kw::Group || t.kw == Kw::Having) {
-            r.valid = depth <= 0;
+            r.valid = true;
             return r;
           }
           if ((t.cls & kReserved) || ++words_in_row > 2) return r;
@@ -1352,9 +1441,10 @@ class Scan {
   bool select(const Token& previous) {
     const SelectList list = select_list(0);
     if (!list.valid) return false;
-    const bool subquery = previous.kind == Kind::LParen || previous.kind == Kind::Operator ||
-                          previous.kind == Kind::Logic;
-    if (subquery) return list.literal || list.from || high_;
+    if (previous.kind == Kind::LParen) return list.literal || list.from || high_;
+    if (previous.kind == Kind::Operator || previous.kind == Kind::Logic) {
+      return list.literal || list.from;
+    }
     if (list.literal && list.from) return true;
     if (!high_) return false;
     return list.from || (previous.kind == Kind::End && list.literal);

@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
         const bool h = eg::waf::sqli_match(input, Sensitivity::High);
         ++low.lines, ++high.lines;
         low.hits += l, high.hits += h;
-        if (show_misses && !h) std::printf("    miss: %s\n", input.c_str());
+        if (show_misses && !l) std::printf("    %s: %s\n", h ? "miss (low)" : "miss", input.c_str());
       }
       print_row(name, "sqli-low", low);
       print_row(name, "sqli-high", high);
