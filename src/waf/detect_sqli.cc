@@ -273,6 +273,7 @@ constexpr uint8_t kTerminated = 1 << 0;     // String: its closing quote was see
 constexpr uint8_t kContextString = 1 << 1;  // String: the text the input starts inside
 constexpr uint8_t kEscapes = 1 << 2;        // String: holds \x or a doubled quote
 constexpr uint8_t kGlued = 1 << 0;          // Number: letters follow with no blank
+constexpr uint8_t kTruncated = 1 << 0;      // End: the lookahead ran out, not the input
 constexpr uint8_t kCall = 1 << 0;           // Word: followed by '(' (a call or keyword-paren)
 constexpr uint8_t kQuoted = 1 << 1;         // Word: a `quoted` identifier
 constexpr uint8_t kSystem = 1 << 0;         // Variable: @@name
@@ -576,9 +577,10 @@ class TokenWindow {
 
   TokenWindow(std::string_view in, char context_quote) : lexer_(in, context_quote) {}
 
-  // The token `offset` places after the current one; End past the input or the lookahead.
+  // The token `offset` places after the current one; End past the input, and End marked
+  // kTruncated past the lookahead.
   const Token& at(size_t offset) {
-    if (offset >= kLookahead) return end_;
+    if (offset >= kLookahead) return truncated_;
     while (count_ <= offset) {
       if (ended_) return end_;
       Token t = lexer_.next();
@@ -609,6 +611,7 @@ class TokenWindow {
   size_t count_ = 0;
   bool ended_ = false;
   Token end_{};
+  Token truncated_{Kind::End, Kw::None, 0, kTruncated};
 };
 
 // What an operand is, from weakest to strongest evidence of SQL.
@@ -655,7 +658,6 @@ struct Facts {
   bool strong = false;   // a telltale call, subquery, system variable, catalog or CASE
   bool case_when = false;  // a CASE WHEN ... END
   bool parens = false;
-  int breakout_parens = 0;        // unmatched ')' closing the application's parentheses
   bool open_string_last = false;  // ends in a string the application's own quote closes
 
   void absorb(const Facts& inner) {
@@ -670,8 +672,10 @@ struct Facts {
   }
 };
 
+// Where an injected fragment may stop: the input ends, a statement ends, or a comment
+// swallows the rest of the application's query.
 bool is_terminal(const Token& t) {
-  return t.kind == Kind::End || t.kind == Kind::Semicolon ||
+  return (t.kind == Kind::End && !(t.flags & kTruncated)) || t.kind == Kind::Semicolon ||
          (t.kind == Kind::Comment && (t.flags & kTerminating));
 }
 
@@ -715,11 +719,8 @@ class ExprParser {
       v = facts.conditions == 0 ? c : combine(v, c);
       ++facts.conditions;
       facts.max_strength = std::max(facts.max_strength, strength);
-      if (top) {
-        while (peek().kind == Kind::RParen) {
-          take();
-          ++facts.breakout_parens;
-        }
+      if (top) {  // unmatched ')' closing the application's parentheses
+        while (peek().kind == Kind::RParen) take();
       }
       if (peek().kind != Kind::Logic) return v;
       take();
@@ -1013,7 +1014,8 @@ class ExprParser {
 // A select list read loosely, the way libinjection tolerates unbalanced parentheses.
 struct SelectList {
   bool valid = false;    // reads as a select list
-  bool literal = false;  // selects numbers, strings, calls, variables or '*'
+  bool literal = false;  // selects numbers, strings, calls or variables
+  bool star = false;     // selects '*'
   bool from = false;     // followed by FROM and a source
 };
 
@@ -1068,7 +1070,7 @@ class Scan {
     const bool single = f.conditions == 1 && f.operators == 0;
 
     if (end.kind == Kind::Comment) return before_comment(f, end, single);
-    if (end.kind == Kind::End || end.kind == Kind::Semicolon) {
+    if (is_terminal(end) && end.kind != Kind::Comment) {
       // x' OR 'a'='a : the application's own closing quote completes the injection.
       if (quote_ != 0 && f.open_string_last && completes_string(f)) return true;
       if (f.logic) return f.max_strength >= logic_threshold();
@@ -1291,7 +1293,7 @@ class Scan {
       case Kw::Select: {
         if (at_start) return false;
         const SelectList list = select_list(j);
-        return list.valid && (list.literal || list.from);
+        return list.valid && (list.literal || list.star || list.from);
       }
       case Kw::Drop:
       case Kw::Create:
@@ -1305,12 +1307,17 @@ class Scan {
         return !at_start && (t.kw == Kw::Drop || t.kw == Kw::Truncate) && plain_a &&
                is_terminal(b);
       case Kw::Insert:
-        return a.kw == Kw::Into;
-      case Kw::Update:
+        // At the start: INSERT INTO t (...) / VALUES / SELECT, not "Insert into the slot".
+        return a.kw == Kw::Into &&
+               (!at_start || c.kind == Kind::LParen || c.kw == Kw::Values || c.kw == Kw::Select);
+      case Kw::Update: {
         if (!plain_a || b.kw != Kw::Set) return false;
-        return !at_start || (c.kind == Kind::Word && w_.at(significant(significant(n2 + 1) + 1))
-                                                             .flags & kCompare);
+        const Token d = w_.at(significant(significant(n2 + 1) + 1));
+        return !at_start || (c.kind == Kind::Word && (d.flags & kCompare));
+      }
       case Kw::Delete:
+        // At the start: DELETE FROM t WHERE ..., not "Delete from my account please".
+        if (at_start) return a.kw == Kw::From && (is_terminal(c) || c.kw == Kw::Where);
         return a.kw == Kw::From || (plain_a && b.kw == Kw::From);
       case Kw::Exec:
         if (a.kind == Kind::LParen) {
@@ -1417,7 +1424,7 @@ class Scan {
           words_in_row = 0;
           break;
         case Kind::Operator:
-          if (t.len == 1 && in_[t.pos] == '*') r.literal = true;
+          if (t.len == 1 && in_[t.pos] == '*') r.star = true;
           words_in_row = 0;
           break;
         case Kind::Comma:
@@ -1441,13 +1448,16 @@ class Scan {
   bool select(const Token& previous) {
     const SelectList list = select_list(0);
     if (!list.valid) return false;
-    if (previous.kind == Kind::LParen) return list.literal || list.from || high_;
+    const bool selects = list.literal || list.star;
+    if (previous.kind == Kind::LParen) return selects || list.from || high_;
     if (previous.kind == Kind::Operator || previous.kind == Kind::Logic) {
-      return list.literal || list.from;
+      return selects || list.from;
     }
+    // Elsewhere a whole query: "select * from inventory" in a JSON body is a query the
+    // user typed, not an injection, unless it selects values (1, 'x', version()).
     if (list.literal && list.from) return true;
     if (!high_) return false;
-    return list.from || (previous.kind == Kind::End && list.literal);
+    return list.from || (previous.kind == Kind::End && selects);
   }
 
   // HIGH: OR 1=1, AND 'a'='a' anywhere in the input.

@@ -239,7 +239,8 @@ class XssScan {
   // Skips blanks, controls and blank character references (&#9; &Tab;), as browsers do
   // before and inside a URL scheme. Returns the next decoded character.
   Decoded skip_url_blanks(size_t i) const {
-    for (size_t gap = 0; gap < kMaxGap && i < in_.size(); ++gap) {
+    const size_t limit = i + kMaxGap;
+    while (i < in_.size() && i < limit) {
       const Decoded d = decode_at(in_, i);
       if (!is_blank(d.c)) return d;
       i = d.next;
