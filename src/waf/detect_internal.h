@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iterator>
 #include <string_view>
+#include <type_traits>
 
 namespace eg::waf::detect {
 
@@ -50,10 +51,27 @@ const Entry* find_word(const Entry (&table)[N], std::string_view word) {
   return it;
 }
 
+// Whether a sorted table of lowercase names holds `word`, ignoring the case of `word`.
+template <size_t N>
+bool contains_word(const std::string_view (&table)[N], std::string_view word) {
+  char buffer[kMaxWordLength];
+  const std::string_view key = lowered(word, buffer);
+  return !key.empty() && std::binary_search(std::begin(table), std::end(table), key);
+}
+
+template <typename Entry>
+constexpr std::string_view name_of(const Entry& e) {
+  if constexpr (std::is_same_v<Entry, std::string_view>) {
+    return e;
+  } else {
+    return e.name;
+  }
+}
+
 template <typename Entry, size_t N>
 constexpr bool sorted_unique(const Entry (&table)[N]) {
   for (size_t i = 1; i < N; ++i) {
-    if (!(table[i - 1].name < table[i].name)) return false;
+    if (!(name_of(table[i - 1]) < name_of(table[i]))) return false;
   }
   return true;
 }

@@ -43,14 +43,90 @@ enum class Kind : uint8_t {
 // The words the rules refer to by name; every other word is Kw::None.
 enum class Kw : uint8_t {
   None,
-  Select, Insert, Update, Delete, Drop, Create, Alter, Truncate, Exec, Declare, Shutdown,
-  Waitfor, Grant, Rename, Call, Load, Set, If, Begin,
-  Union, All, Distinct, Any, Some, Exists, From, Where, Into, Values, Order, Group, By, Having,
-  Limit, Offset, Procedure, Analyse, Outfile, Dumpfile, Table, Database, Schema, View, User,
-  Index, Function, Trigger, Login, Delay, Time, Case, When, Then, Else, End, As, Top, For, Lock,
-  Using, Data, Mysql, Char, Chr, Do, While, Xml,
-  And, Or, Xor, Not, Like, Sounds, Is, In, Between, Div, Mod, Binary, Collate,
-  Null, True, False, Unknown,
+  Select,
+  Insert,
+  Update,
+  Delete,
+  Drop,
+  Create,
+  Alter,
+  Truncate,
+  Exec,
+  Declare,
+  Shutdown,
+  Waitfor,
+  Grant,
+  Rename,
+  Call,
+  Load,
+  Set,
+  If,
+  Begin,
+  Union,
+  All,
+  Distinct,
+  Any,
+  Some,
+  Exists,
+  From,
+  Where,
+  Into,
+  Values,
+  Order,
+  Group,
+  By,
+  Having,
+  Limit,
+  Offset,
+  Procedure,
+  Analyse,
+  Outfile,
+  Dumpfile,
+  Table,
+  Database,
+  Schema,
+  View,
+  User,
+  Index,
+  Function,
+  Trigger,
+  Login,
+  Delay,
+  Time,
+  Case,
+  When,
+  Then,
+  Else,
+  End,
+  As,
+  Top,
+  For,
+  Lock,
+  Using,
+  Data,
+  Mysql,
+  Char,
+  Chr,
+  Do,
+  While,
+  Xml,
+  And,
+  Or,
+  Xor,
+  Not,
+  Like,
+  Sounds,
+  Is,
+  In,
+  Between,
+  Div,
+  Mod,
+  Binary,
+  Collate,
+  Null,
+  True,
+  False,
+  Unknown,
 };
 
 enum WordClass : uint8_t {
@@ -319,12 +395,18 @@ class Lexer {
     if ((c == '-' && c1 == '-') || c == '#') return read_line_comment(c == '#' ? 1 : 2);
     if (c == '/' && c1 == '*') return read_block_comment();
     switch (c) {
-      case ';': return single(Kind::Semicolon);
-      case '(': return single(Kind::LParen);
-      case ')': return single(Kind::RParen);
-      case ',': return single(Kind::Comma);
-      case '.': return single(Kind::Dot);
-      default: break;
+      case ';':
+        return single(Kind::Semicolon);
+      case '(':
+        return single(Kind::LParen);
+      case ')':
+        return single(Kind::RParen);
+      case ',':
+        return single(Kind::Comma);
+      case '.':
+        return single(Kind::Dot);
+      default:
+        break;
     }
     return read_operator();
   }
@@ -529,8 +611,8 @@ class Lexer {
 
   Token read_operator() {
     static constexpr std::string_view kTriples[] = {"<=>"};
-    static constexpr std::string_view kPairs[] = {"<=", ">=", "<>", "!=", "!<", "!>", "==",
-                                                  "<<", ">>", "||", "&&", ":=", "::"};
+    static constexpr std::string_view kPairs[] = {
+        "<=", ">=", "<>", "!=", "!<", "!>", "==", "<<", ">>", "||", "&&", ":=", "::"};
     const std::string_view rest = in_.substr(pos_);
     size_t len = 1;
     for (std::string_view op : kTriples) {
@@ -633,9 +715,12 @@ int comparison_strength(Value a, Value b) {
 }
 int lone_strength(Value v) {
   switch (v) {
-    case Value::Strong: return 3;
-    case Value::Literal: return 1;
-    default: return 0;
+    case Value::Strong:
+      return 3;
+    case Value::Literal:
+      return 1;
+    default:
+      return 0;
   }
 }
 Value combine(Value a, Value b) {
@@ -655,8 +740,8 @@ struct Facts {
   bool logic = false;    // an AND/OR/XOR at the top level
   bool comparison = false;
   bool symbolic_comparison = false;  // =, <, <>, ... rather than LIKE or IS
-  bool strong = false;   // a telltale call, subquery, system variable, catalog or CASE
-  bool case_when = false;  // a CASE WHEN ... END
+  bool strong = false;               // a telltale call, subquery, system variable, catalog or CASE
+  bool case_when = false;            // a CASE WHEN ... END
   bool parens = false;
   bool open_string_last = false;  // ends in a string the application's own quote closes
 
@@ -1104,8 +1189,8 @@ class Scan {
         if (comment.flags & kStrong) return true;
         // admin'# , but not FOO BAR'# BLAH or SOAP 1 '#.
         const size_t quote = w_.at(0).len - 1;
-        return high_ && hash && blank(comment.pos + 1, comment.pos + comment.len) &&
-               quote > 0 && !is_blank(static_cast<unsigned char>(in_[quote - 1]));
+        return high_ && hash && blank(comment.pos + 1, comment.pos + comment.len) && quote > 0 &&
+               !is_blank(static_cast<unsigned char>(in_[quote - 1]));
       }
       return f.max_strength >= 2 || (f.max_strength >= 1 && (!hash || high_));
     }
@@ -1177,7 +1262,9 @@ class Scan {
         if (p.expression(condition, false) == Value::Invalid) return false;
         const Token next = p.peek();
         if (!is_terminal(next) && !(next.cls & kReserved)) return false;
-        return condition.max_strength >= 2 || condition.strong;
+        // HIGH: HAVING (1 OR 1), but not WHERE'S GEORGE.
+        return condition.max_strength >= 2 || condition.strong ||
+               (high_ && condition.max_strength >= 1 && condition.operators >= 1);
       }
       case Kw::Limit: {
         if (p.take().kind != Kind::Number) return false;
@@ -1226,8 +1313,7 @@ class Scan {
       case Kw::Into:
         return next.kw == Kw::Outfile || next.kw == Kw::Dumpfile;
       case Kw::Exec:
-        return next.kind == Kind::Word && (text_starts(next, "xp_") ||
-                                           text_starts(next, "sp_") ||
+        return next.kind == Kind::Word && (text_starts(next, "xp_") || text_starts(next, "sp_") ||
                                            text_starts(next, "master"));
       case Kw::Mysql:  // mysql.user
         return next.kind == Kind::Dot && w_.at(significant(significant(1) + 1)).kw == Kw::User;
@@ -1299,13 +1385,12 @@ class Scan {
       case Kw::Create:
       case Kw::Alter:
       case Kw::Truncate:
-        if (a.kw == Kw::Table || a.kw == Kw::Database || a.kw == Kw::Schema ||
-            a.kw == Kw::View || a.kw == Kw::Procedure || a.kw == Kw::Function ||
-            a.kw == Kw::User || a.kw == Kw::Index || a.kw == Kw::Trigger || a.kw == Kw::Login) {
+        if (a.kw == Kw::Table || a.kw == Kw::Database || a.kw == Kw::Schema || a.kw == Kw::View ||
+            a.kw == Kw::Procedure || a.kw == Kw::Function || a.kw == Kw::User ||
+            a.kw == Kw::Index || a.kw == Kw::Trigger || a.kw == Kw::Login) {
           return true;
         }
-        return !at_start && (t.kw == Kw::Drop || t.kw == Kw::Truncate) && plain_a &&
-               is_terminal(b);
+        return !at_start && (t.kw == Kw::Drop || t.kw == Kw::Truncate) && plain_a && is_terminal(b);
       case Kw::Insert:
         // At the start: INSERT INTO t (...) / VALUES / SELECT, not "Insert into the slot".
         return a.kw == Kw::Into &&

@@ -14,59 +14,51 @@
 namespace eg::waf {
 namespace {
 
-using detect::is_alpha;
 using detect::is_alnum;
+using detect::is_alpha;
 using detect::is_blank;
 using detect::is_digit;
 using detect::is_hex_digit;
 using detect::lower;
 
-struct Name {
-  std::string_view name;
-};
-
 // Elements that run script, load a document or plugin, or switch the parser into a
 // context where attributes run script (svg, math). Sorted. SVG animation elements
 // (animate, set) and XML event elements (handler, listener) act through attributes, so
 // they count only with some: <set> alone is a placeholder in prose.
-constexpr Name kTags[] = {
-    {"animate"}, {"applet"}, {"base"},  {"bgsound"}, {"embed"},    {"frame"},  {"frameset"},
-    {"handler"}, {"iframe"}, {"ilayer"}, {"import"}, {"isindex"},  {"layer"},  {"link"},
-    {"listener"}, {"math"},  {"meta"},  {"object"},  {"script"},   {"set"},    {"style"},
-    {"stylesheet"}, {"svg"}, {"vmlframe"}, {"xml"}, {"xss"},
+constexpr std::string_view kTags[] = {
+    "animate",    "applet", "base",     "bgsound", "embed",   "frame", "frameset",
+    "handler",    "iframe", "ilayer",   "import",  "isindex", "layer", "link",
+    "listener",   "math",   "meta",     "object",  "script",  "set",   "style",
+    "stylesheet", "svg",    "vmlframe", "xml",     "xss",
 };
 static_assert(detect::sorted_unique(kTags));
 
 // Event-handler attribute names without their "on". An unlisted on*= still counts inside
 // a tag the input opens; these count anywhere (x" onerror=alert(1) lands in an attribute).
-constexpr Name kEvents[] = {
-    {"abort"}, {"activate"}, {"afterprint"}, {"afterscriptexecute"}, {"afterupdate"},
-    {"animationend"}, {"animationiteration"}, {"animationstart"}, {"auxclick"},
-    {"beforeactivate"}, {"beforecopy"}, {"beforecut"}, {"beforedeactivate"},
-    {"beforeeditfocus"}, {"beforepaste"}, {"beforeprint"}, {"beforescriptexecute"},
-    {"beforeunload"}, {"beforeupdate"}, {"begin"}, {"blur"}, {"bounce"}, {"canplay"},
-    {"canplaythrough"}, {"cellchange"}, {"change"}, {"click"}, {"close"}, {"contextmenu"},
-    {"controlselect"}, {"copy"}, {"cuechange"}, {"cut"}, {"dataavailable"},
-    {"datasetchanged"}, {"datasetcomplete"}, {"dblclick"}, {"deactivate"}, {"drag"},
-    {"dragend"}, {"dragenter"}, {"dragleave"}, {"dragover"}, {"dragstart"}, {"drop"},
-    {"durationchange"}, {"emptied"}, {"end"}, {"ended"}, {"error"}, {"errorupdate"},
-    {"filterchange"}, {"finish"}, {"focus"}, {"focusin"}, {"focusout"}, {"formchange"},
-    {"forminput"}, {"fullscreenchange"}, {"hashchange"}, {"help"}, {"input"}, {"invalid"},
-    {"keydown"}, {"keypress"}, {"keyup"}, {"layoutcomplete"}, {"load"}, {"loadeddata"},
-    {"loadedmetadata"}, {"loadend"}, {"loadstart"}, {"losecapture"}, {"message"},
-    {"mousedown"}, {"mouseenter"}, {"mouseleave"}, {"mousemove"}, {"mouseout"},
-    {"mouseover"}, {"mouseup"}, {"mousewheel"}, {"move"}, {"moveend"}, {"movestart"},
-    {"pagehide"}, {"pageshow"}, {"paste"}, {"pause"}, {"play"}, {"playing"},
-    {"pointerdown"}, {"pointerenter"}, {"pointerleave"}, {"pointermove"}, {"pointerout"},
-    {"pointerover"}, {"pointerup"}, {"popstate"}, {"progress"}, {"propertychange"},
-    {"ratechange"}, {"readystatechange"}, {"repeat"}, {"reset"}, {"resize"}, {"rowenter"},
-    {"rowexit"}, {"rowsdelete"}, {"rowsinserted"}, {"scroll"}, {"search"}, {"seek"},
-    {"seeked"}, {"seeking"}, {"select"}, {"selectionchange"}, {"selectstart"}, {"show"},
-    {"stalled"}, {"start"}, {"storage"}, {"submit"}, {"suspend"}, {"timeout"},
-    {"timeupdate"}, {"toggle"}, {"touchcancel"}, {"touchend"}, {"touchmove"},
-    {"touchstart"}, {"transitionend"}, {"unload"}, {"urlflip"}, {"volumechange"},
-    {"waiting"}, {"wheel"}, {"zoom"},
+// clang-format off
+constexpr std::string_view kEvents[] = {
+    "abort", "activate", "afterprint", "afterscriptexecute", "afterupdate", "animationend",
+    "animationiteration", "animationstart", "auxclick", "beforeactivate", "beforecopy", "beforecut",
+    "beforedeactivate", "beforeeditfocus", "beforepaste", "beforeprint", "beforescriptexecute",
+    "beforeunload", "beforeupdate", "begin", "blur", "bounce", "canplay", "canplaythrough",
+    "cellchange", "change", "click", "close", "contextmenu", "controlselect", "copy", "cuechange",
+    "cut", "dataavailable", "datasetchanged", "datasetcomplete", "dblclick", "deactivate", "drag",
+    "dragend", "dragenter", "dragleave", "dragover", "dragstart", "drop", "durationchange",
+    "emptied", "end", "ended", "error", "errorupdate", "filterchange", "finish", "focus", "focusin",
+    "focusout", "formchange", "forminput", "fullscreenchange", "hashchange", "help", "input",
+    "invalid", "keydown", "keypress", "keyup", "layoutcomplete", "load", "loadeddata",
+    "loadedmetadata", "loadend", "loadstart", "losecapture", "message", "mousedown", "mouseenter",
+    "mouseleave", "mousemove", "mouseout", "mouseover", "mouseup", "mousewheel", "move", "moveend",
+    "movestart", "pagehide", "pageshow", "paste", "pause", "play", "playing", "pointerdown",
+    "pointerenter", "pointerleave", "pointermove", "pointerout", "pointerover", "pointerup",
+    "popstate", "progress", "propertychange", "ratechange", "readystatechange", "repeat", "reset",
+    "resize", "rowenter", "rowexit", "rowsdelete", "rowsinserted", "scroll", "search", "seek",
+    "seeked", "seeking", "select", "selectionchange", "selectstart", "show", "stalled", "start",
+    "storage", "submit", "suspend", "timeout", "timeupdate", "toggle", "touchcancel", "touchend",
+    "touchmove", "touchstart", "transitionend", "unload", "urlflip", "volumechange", "waiting",
+    "wheel", "zoom",
 };
+// clang-format on
 static_assert(detect::sorted_unique(kEvents));
 
 // How far a check may skip blanks, entities or comments between the letters it matches;
@@ -107,10 +99,10 @@ Decoded decode_at(std::string_view in, size_t i) {
     std::string_view name;
     unsigned char c;
   };
-  static constexpr Named kNamed[] = {{"colon;", ':'},  {"tab;", '\t'},  {"newline;", '\n'},
-                                     {"lpar;", '('},   {"rpar;", ')'},  {"quot;", '"'},
-                                     {"apos;", '\''},  {"sol;", '/'},   {"lt;", '<'},
-                                     {"gt;", '>'},     {"equals;", '='}};
+  static constexpr Named kNamed[] = {{"colon;", ':'}, {"tab;", '\t'},  {"newline;", '\n'},
+                                     {"lpar;", '('},  {"rpar;", ')'},  {"quot;", '"'},
+                                     {"apos;", '\''}, {"sol;", '/'},   {"lt;", '<'},
+                                     {"gt;", '>'},    {"equals;", '='}};
   for (const Named& n : kNamed) {
     if (detect::has_word_at(in, j, n.name)) return {n.c, j + n.name.size()};
   }
@@ -205,7 +197,7 @@ class XssScan {
     if (j < in_.size() && !is_blank(after) && after != '/' && after != '>') return false;
     const std::string_view name(buffer + name_start, length - name_start);
     if (closing) return name == "script";
-    if (detect::find_word(kTags, name) == nullptr) return false;
+    if (!detect::contains_word(kTags, name)) return false;
     const bool acts_through_attributes =
         name == "animate" || name == "set" || name == "handler" || name == "listener";
     return !acts_through_attributes || (j < in_.size() && after != '>');
@@ -216,8 +208,8 @@ class XssScan {
   bool attribute_boundary(size_t i) const {
     if (i == 0) return true;
     const unsigned char before = at(i - 1);
-    return is_blank(before) || before == '/' || before == '"' || before == '\'' ||
-           before == '`' || (in_tag_ && before == ':');
+    return is_blank(before) || before == '/' || before == '"' || before == '\'' || before == '`' ||
+           (in_tag_ && before == ':');
   }
 
   size_t skip_blanks(size_t i) const {
@@ -233,7 +225,7 @@ class XssScan {
     while (j < in_.size() && j - name_start < detect::kMaxWordLength && is_alpha(at(j))) ++j;
     const std::string_view name = in_.substr(name_start, j - name_start);
     if (name.size() < 3 || at(skip_blanks(j)) != '=') return false;
-    return detect::find_word(kEvents, name) != nullptr || in_tag_;
+    return detect::contains_word(kEvents, name) || in_tag_;
   }
 
   // Skips blanks, controls and blank character references (&#9; &Tab;), as browsers do

@@ -21,14 +21,17 @@ namespace {
 
 using eg::waf::Sensitivity;
 
-// Floors and ceilings sit a few points off the figures measured when they were set
-// (docs/waf/detectors.md), so a regression fails and noise does not.
-constexpr double kSqliHighFloor = 0.0;
-constexpr double kSqliLowFloor = 0.0;
-constexpr double kXssFloor = 0.0;
-constexpr double kSqliLowFalsePositiveCeiling = 1.0;
-constexpr double kSqliHighFalsePositiveCeiling = 1.0;
-constexpr double kXssFalsePositiveCeiling = 1.0;
+// Floors and ceilings sit about three points off the figures measured when they were set
+// (in comments; docs/waf/detectors.md), so a regression fails. Raise them with the rates.
+constexpr double kSqliLowFloor = 0.96;                  // measured 98.8%
+constexpr double kSqliHighFloor = 0.97;                 // measured 99.7%
+constexpr double kXssFloor = 0.95;                      // measured 98.1%
+constexpr double kSqliLowMeanFloor = 0.88;              // measured 91.4%
+constexpr double kSqliHighMeanFloor = 0.96;             // measured 99.2%
+constexpr double kXssMeanFloor = 0.87;                  // measured 90.3%
+constexpr double kSqliLowFalsePositiveCeiling = 0.02;   // measured 0.2% (1 of 421)
+constexpr double kSqliHighFalsePositiveCeiling = 0.03;  // measured 0.5% (2 of 421)
+constexpr double kXssFalsePositiveCeiling = 0.02;       // measured 0.0%
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -43,8 +46,8 @@ std::string url_decode(std::string_view in) {
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '+') {
       out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() &&
-               hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
+               hex_value(in[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
       i += 2;
     } else {
@@ -73,6 +76,15 @@ struct Tally {
   double rate() const { return lines == 0 ? 0.0 : double(hits) / double(lines); }
 };
 
+// Overall rates are dominated by the largest file (sqli-forums.txt holds 14,000 of 17,000
+// SQLi lines), so the mean of per-file rates is tracked as well.
+struct MeanRate {
+  double sum = 0;
+  size_t files = 0;
+  void add(const Tally& t) { sum += t.rate(), ++files; }
+  double value() const { return files == 0 ? 0.0 : sum / double(files); }
+};
+
 void print_row(const std::string& name, const char* what, const Tally& t) {
   std::printf("  %-46s %-10s %6zu %6zu %6.1f%%\n", name.c_str(), what, t.lines, t.hits,
               100.0 * t.rate());
@@ -97,6 +109,8 @@ int main(int argc, char** argv) {
   std::sort(files.begin(), files.end());
 
   Tally sqli_low, sqli_high, xss;
+  MeanRate mean_low, mean_high, mean_xss;
+  size_t low_only = 0;  // flagged at LOW but not at HIGH: HIGH must flag a superset
   std::printf("  %-46s %-10s %6s %6s %7s\n", "file", "detector", "lines", "hits", "rate");
   for (const auto& file : files) {
     const std::string name = file.filename().string();
@@ -108,12 +122,15 @@ int main(int argc, char** argv) {
         const bool h = eg::waf::sqli_match(input, Sensitivity::High);
         ++low.lines, ++high.lines;
         low.hits += l, high.hits += h;
-        if (show_misses && !l) std::printf("    %s: %s\n", h ? "miss (low)" : "miss", input.c_str());
+        low_only += l && !h;
+        if (show_misses && !l)
+          std::printf("    %s: %s\n", h ? "miss (low)" : "miss", input.c_str());
       }
       print_row(name, "sqli-low", low);
       print_row(name, "sqli-high", high);
       sqli_low.lines += low.lines, sqli_low.hits += low.hits;
       sqli_high.lines += high.lines, sqli_high.hits += high.hits;
+      mean_low.add(low), mean_high.add(high);
     } else if (name.starts_with("xss-")) {
       Tally t;
       for (const std::string& input : inputs) {
@@ -124,6 +141,7 @@ int main(int argc, char** argv) {
       }
       print_row(name, "xss", t);
       xss.lines += t.lines, xss.hits += t.hits;
+      mean_xss.add(t);
     }
   }
 
@@ -135,6 +153,7 @@ int main(int argc, char** argv) {
     const bool x = eg::waf::xss_match(input);
     ++fp_low.lines, ++fp_high.lines, ++fp_xss.lines;
     fp_low.hits += l, fp_high.hits += h, fp_xss.hits += x;
+    low_only += l && !h;
     if (show_misses && (l || h || x)) {
       std::printf("    false positive (%s%s%s): %s\n", l ? "low " : "", h ? "high " : "",
                   x ? "xss" : "", input.c_str());
@@ -145,6 +164,10 @@ int main(int argc, char** argv) {
   print_row("sqli-*.txt", "sqli-low", sqli_low);
   print_row("sqli-*.txt", "sqli-high", sqli_high);
   print_row("xss-*.txt", "xss", xss);
+  std::printf("Mean of per-file detection rates\n");
+  std::printf("  %-46s %-10s %6.1f%%\n", "sqli-*.txt", "sqli-low", 100.0 * mean_low.value());
+  std::printf("  %-46s %-10s %6.1f%%\n", "sqli-*.txt", "sqli-high", 100.0 * mean_high.value());
+  std::printf("  %-46s %-10s %6.1f%%\n", "xss-*.txt", "xss", 100.0 * mean_xss.value());
   std::printf("False positives\n");
   print_row("false_positives.txt", "sqli-low", fp_low);
   print_row("false_positives.txt", "sqli-high", fp_high);
@@ -160,6 +183,16 @@ int main(int argc, char** argv) {
   check(sqli_high.rate() >= kSqliHighFloor, "sqli-high detection", sqli_high.rate(),
         kSqliHighFloor);
   check(xss.rate() >= kXssFloor, "xss detection", xss.rate(), kXssFloor);
+  check(mean_low.value() >= kSqliLowMeanFloor, "sqli-low mean per-file detection", mean_low.value(),
+        kSqliLowMeanFloor);
+  check(mean_high.value() >= kSqliHighMeanFloor, "sqli-high mean per-file detection",
+        mean_high.value(), kSqliHighMeanFloor);
+  check(mean_xss.value() >= kXssMeanFloor, "xss mean per-file detection", mean_xss.value(),
+        kXssMeanFloor);
+  if (low_only > 0) {
+    std::printf("FAIL: %zu inputs flagged at LOW but not at HIGH\n", low_only);
+    ++failures;
+  }
   check(fp_low.rate() <= kSqliLowFalsePositiveCeiling, "sqli-low false positives", fp_low.rate(),
         kSqliLowFalsePositiveCeiling);
   check(fp_high.rate() <= kSqliHighFalsePositiveCeiling, "sqli-high false positives",
