@@ -2,6 +2,7 @@
 // (detect_sqli.cc, detect_xss.cc). Everything works on raw bytes: no locale, no allocation.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -39,26 +40,6 @@ inline std::string_view lowered(std::string_view word, char (&buffer)[kMaxWordLe
   return {buffer, word.size()};
 }
 
-// A sorted, constexpr table of lowercase words with a payload, searched by binary search.
-template <typename Entry, size_t N>
-const Entry* find_word(const Entry (&table)[N], std::string_view word) {
-  char buffer[kMaxWordLength];
-  const std::string_view key = lowered(word, buffer);
-  if (key.empty()) return nullptr;
-  const Entry* it = std::lower_bound(std::begin(table), std::end(table), key,
-                                     [](const Entry& e, std::string_view k) { return e.name < k; });
-  if (it == std::end(table) || it->name != key) return nullptr;
-  return it;
-}
-
-// Whether a sorted table of lowercase names holds `word`, ignoring the case of `word`.
-template <size_t N>
-bool contains_word(const std::string_view (&table)[N], std::string_view word) {
-  char buffer[kMaxWordLength];
-  const std::string_view key = lowered(word, buffer);
-  return !key.empty() && std::binary_search(std::begin(table), std::end(table), key);
-}
-
 template <typename Entry>
 constexpr std::string_view name_of(const Entry& e) {
   if constexpr (std::is_same_v<Entry, std::string_view>) {
@@ -66,6 +47,37 @@ constexpr std::string_view name_of(const Entry& e) {
   } else {
     return e.name;
   }
+}
+
+// Where each initial letter's run starts in a sorted table of lowercase names, so a lookup
+// binary-searches a handful of entries rather than the whole table.
+template <typename Entry, size_t N>
+constexpr std::array<uint16_t, 27> first_letter_index(const Entry (&table)[N]) {
+  std::array<uint16_t, 27> start{};
+  size_t i = 0;
+  for (size_t letter = 0; letter < 26; ++letter) {
+    while (i < N && name_of(table[i])[0] < char('a' + letter)) ++i;
+    start[letter] = static_cast<uint16_t>(i);
+  }
+  start[26] = static_cast<uint16_t>(N);
+  return start;
+}
+
+// Looks `word` up, ignoring its case, in a sorted constexpr table of lowercase names
+// (string_views, or structs with a `name`); names must start with a letter.
+template <const auto& Table>
+const auto* find_word(std::string_view word) {
+  using Entry = std::remove_cvref_t<decltype(Table[0])>;
+  static constexpr std::array<uint16_t, 27> kIndex = first_letter_index(Table);
+  char buffer[kMaxWordLength];
+  const std::string_view key = lowered(word, buffer);
+  if (key.empty() || key[0] < 'a' || key[0] > 'z') return static_cast<const Entry*>(nullptr);
+  const size_t letter = static_cast<size_t>(key[0] - 'a');
+  const Entry* first = std::begin(Table) + kIndex[letter];
+  const Entry* last = std::begin(Table) + kIndex[letter + 1];
+  const Entry* it = std::lower_bound(
+      first, last, key, [](const Entry& e, std::string_view k) { return name_of(e) < k; });
+  return (it == last || name_of(*it) != key) ? static_cast<const Entry*>(nullptr) : it;
 }
 
 template <typename Entry, size_t N>

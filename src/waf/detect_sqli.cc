@@ -77,7 +77,6 @@ enum class Kw : uint8_t {
   By,
   Having,
   Limit,
-  Offset,
   Procedure,
   Analyse,
   Outfile,
@@ -101,14 +100,12 @@ enum class Kw : uint8_t {
   As,
   Top,
   For,
-  Lock,
   Using,
   Data,
   Mysql,
   Char,
   Chr,
   Do,
-  While,
   Xml,
   And,
   Or,
@@ -244,7 +241,6 @@ constexpr WordInfo kWords[] = {
     {"load_file", Kw::None, kDangerous},
     {"localtime", Kw::None, kLiteral},
     {"localtimestamp", Kw::None, kLiteral},
-    {"lock", Kw::Lock, 0},
     {"login", Kw::Login, 0},
     {"lower", Kw::None, kFunction},
     {"lpad", Kw::None, kFunction},
@@ -261,7 +257,6 @@ constexpr WordInfo kWords[] = {
     {"now", Kw::None, kFunction},
     {"null", Kw::Null, kLiteral},
     {"nullif", Kw::None, kFunction},
-    {"offset", Kw::Offset, 0},
     {"or", Kw::Or, 0},
     {"ord", Kw::None, kFunction},
     {"order", Kw::Order, kReserved},
@@ -335,7 +330,6 @@ constexpr WordInfo kWords[] = {
     {"waitfor", Kw::Waitfor, kStatement},
     {"when", Kw::When, kReserved},
     {"where", Kw::Where, kReserved},
-    {"while", Kw::While, kStatement},
     {"xml", Kw::Xml, 0},
     {"xor", Kw::Xor, 0},
     {"xp_cmdshell", Kw::None, kDangerous},
@@ -484,7 +478,7 @@ class Lexer {
     Token t = make(Kind::Word, start, end, kQuoted);
     const size_t inner_end = i < in_.size() ? i : in_.size();
     if (const WordInfo* w =
-            detect::find_word(kWords, in_.substr(start + 1, inner_end - start - 1))) {
+            detect::find_word<kWords>(in_.substr(start + 1, inner_end - start - 1))) {
       // Only catalog names matter when quoted: `select` is a column named select.
       t.cls = w->cls & kCatalog;
     }
@@ -543,7 +537,7 @@ class Lexer {
     while (i < in_.size() && word_byte(at(i))) ++i;
     const size_t start = pos_;
     Token t = make(Kind::Word, start, i);
-    if (const WordInfo* w = detect::find_word(kWords, in_.substr(start, i - start))) {
+    if (const WordInfo* w = detect::find_word<kWords>(in_.substr(start, i - start))) {
       t.kw = w->kw;
       t.cls = w->cls;
       if (w->kw == Kw::And || w->kw == Kw::Or || w->kw == Kw::Xor) t.kind = Kind::Logic;

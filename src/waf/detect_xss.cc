@@ -197,7 +197,7 @@ class XssScan {
     if (j < in_.size() && !is_blank(after) && after != '/' && after != '>') return false;
     const std::string_view name(buffer + name_start, length - name_start);
     if (closing) return name == "script";
-    if (!detect::contains_word(kTags, name)) return false;
+    if (detect::find_word<kTags>(name) == nullptr) return false;
     const bool acts_through_attributes =
         name == "animate" || name == "set" || name == "handler" || name == "listener";
     return !acts_through_attributes || (j < in_.size() && after != '>');
@@ -225,7 +225,7 @@ class XssScan {
     while (j < in_.size() && j - name_start < detect::kMaxWordLength && is_alpha(at(j))) ++j;
     const std::string_view name = in_.substr(name_start, j - name_start);
     if (name.size() < 3 || at(skip_blanks(j)) != '=') return false;
-    return detect::contains_word(kEvents, name) || in_tag_;
+    return detect::find_word<kEvents>(name) != nullptr || in_tag_;
   }
 
   // Skips blanks, controls and blank character references (&#9; &Tab;), as browsers do
