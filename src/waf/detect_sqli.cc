@@ -357,10 +357,10 @@ struct Token {
   Kind kind = Kind::End;
   Kw kw = Kw::None;
   uint8_t cls = 0;    // WordClass of a word
-  uint8_t flags = 0;  // TokenFlag
+  uint8_t flags = 0;  // the k* flags of its kind, above
   char quote = 0;     // String: its quote character
-  uint32_t pos = 0;
-  uint32_t len = 0;
+  size_t pos = 0;
+  size_t len = 0;
 };
 
 // One pass over the input, a token at a time; each byte is looked at a bounded number of
@@ -377,7 +377,7 @@ class Lexer {
     started_ = true;
     skip_blank();
     Token t;
-    t.pos = static_cast<uint32_t>(pos_);
+    t.pos = pos_;
     if (pos_ >= in_.size()) return t;
     const auto c = static_cast<unsigned char>(in_[pos_]);
     const unsigned char c1 = at(pos_ + 1);
@@ -414,8 +414,8 @@ class Lexer {
     Token t;
     t.kind = kind;
     t.flags = flags;
-    t.pos = static_cast<uint32_t>(start);
-    t.len = static_cast<uint32_t>(end - start);
+    t.pos = start;
+    t.len = end - start;
     pos_ = end;
     return t;
   }
