@@ -3,6 +3,7 @@
 // ../shared/corpora/libinjection by tests/corpus/injection_corpus (detection rate and false
 // positives) and raised later. Linear in the input; no allocation on the common path.
 #pragma once
+#include <cstdint>
 #include <string_view>
 
 namespace eg::waf {
