@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -98,6 +99,31 @@ TEST(IpSetMatcher, EdgesOfTheAddressSpace) {
   EXPECT_FALSE(set.contains(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")));
 }
 
+TEST(IpSetMatcher, ManyRangesCrowdedIntoOneCornerOfTheSpace) {
+  // One prefix at the bottom of each family stretches the span the lookup table divides, so
+  // the 128 host prefixes at the top all share one slice and must be told apart by search.
+  std::vector<IpPrefix> list;
+  list.push_back(*parse_prefix("0.0.0.0/32").prefix);
+  list.push_back(*parse_prefix("::/128").prefix);
+  auto top_v6 = [](int low_byte) {
+    char text[64];
+    std::snprintf(text, sizeof text, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff%02x", low_byte);
+    return std::string(text);
+  };
+  for (int i = 0; i < 256; i += 2) {
+    list.push_back(*parse_prefix("255.255.255." + std::to_string(i)).prefix);
+    list.push_back(*parse_prefix(top_v6(i)).prefix);
+  }
+  IpSetMatcher set(list);
+  for (int i = 0; i < 256; ++i) {
+    EXPECT_EQ(set.contains(ip("255.255.255." + std::to_string(i))), i % 2 == 0) << i;
+    EXPECT_EQ(set.contains(ip(top_v6(i))), i % 2 == 0) << top_v6(i);
+  }
+  EXPECT_TRUE(set.contains(ip("0.0.0.0")));
+  EXPECT_FALSE(set.contains(ip("128.0.0.0")));
+  EXPECT_FALSE(set.contains(ip("8000::")));
+}
+
 TEST(IpSetMatcher, ZeroLengthPrefixMatchesItsWholeFamilyOnly) {
   auto v4_all = matcher({"0.0.0.0/0"});
   EXPECT_TRUE(v4_all.contains(ip("0.0.0.0")));
@@ -132,9 +158,9 @@ TEST(IpSetMatcher, FamiliesNeverCrossMatch) {
 TEST(IpSetMatcher, OverlappingAndNestedPrefixesMergeWithoutLosingCoverage) {
   // Nested (/16 holding a /24 and a /32), overlapping duplicates, and adjacent /25s that join
   // into one range.
-  auto set = matcher({"172.16.5.0/24", "172.16.0.0/16", "172.16.9.9/32", "172.16.0.0/16",
-                      "192.168.1.0/25", "192.168.1.128/25", "2001:db8::/32", "2001:db8:1::/48",
-                      "2001:db8::/32"});
+  auto set =
+      matcher({"172.16.5.0/24", "172.16.0.0/16", "172.16.9.9/32", "172.16.0.0/16", "192.168.1.0/25",
+               "192.168.1.128/25", "2001:db8::/32", "2001:db8:1::/48", "2001:db8::/32"});
   EXPECT_EQ(set.size(), 7u);  // the two repeated prefixes count once
   EXPECT_FALSE(set.contains(ip("172.15.255.255")));
   EXPECT_TRUE(set.contains(ip("172.16.0.0")));
