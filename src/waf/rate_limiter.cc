@@ -1,11 +1,17 @@
 #include "waf/rate_limiter.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <random>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -20,7 +26,7 @@ constexpr unsigned kBuckets = kSubWindows + 1;   // + the one sliding out, inter
 constexpr uint16_t kNil = 0xFFFF;                // "no entry" in the 16-bit links
 constexpr size_t kMaxShardKeys = kNil;           // entry indices 0..65534
 constexpr size_t kMaxListedKeys = 10'000;        // limited keys kept as bytes, as AWS
-constexpr size_t kKeysPerShardForLru = 1024;     // below this, fewer shards (see shard_count)
+constexpr size_t kKeysPerShardForLru = 1024;     // below this, fewer shards (shard_count_for)
 constexpr size_t kMaxShards = 64;                // enough to spread the gateway's workers
 constexpr uint32_t kListedBit = 1u << 31;        // the key's bytes are in Impl::listed
 constexpr uint32_t kEpochMask = kListedBit - 1;  // the newest bucket's epoch, modulo 2^31
@@ -42,6 +48,8 @@ static_assert(sizeof(Entry) == 64, "one cache line per tracked key");
 
 int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && a < 0); }
 size_t bucket_of(int64_t epoch) { return size_t(epoch - floor_div(epoch, kBuckets) * kBuckets); }
+size_t next_bucket(size_t b) { return b == kBuckets - 1 ? 0 : b + 1; }
+size_t previous_bucket(size_t b) { return b == 0 ? kBuckets - 1 : b - 1; }
 
 // A test-and-test-and-set lock: the critical sections are a few dozen nanoseconds, less than
 // a futex round trip. Yields after a short spin in case the holder was preempted.
@@ -117,6 +125,35 @@ class KeyHasher {
   uint64_t key_[2];
 };
 
+// Every shard's entries in one block, allocated and initialised when the limiter is built (no
+// allocation on the request path). A count touches two random entries (its slot's head and
+// its own); over a large block each would also be a TLB miss on 4 KiB pages, so blocks of
+// 2 MiB or more ask for transparent huge pages.
+class EntryBlock {
+ public:
+  explicit EntryBlock(size_t count) : count_(count) {
+    constexpr size_t kHugePage = 2 << 20;
+    const size_t align = count * sizeof(Entry) >= kHugePage ? kHugePage : alignof(Entry);
+    const size_t bytes = (count * sizeof(Entry) + align - 1) / align * align;
+    data_ = static_cast<Entry*>(std::aligned_alloc(align, bytes));
+    if (!data_) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    if (align == kHugePage) madvise(data_, bytes, MADV_HUGEPAGE);
+#endif
+    std::uninitialized_fill_n(data_, count, Entry{0, 0, kNil, kNil, kNil, kNil, {}});
+  }
+  ~EntryBlock() { std::free(data_); }
+  EntryBlock(const EntryBlock&) = delete;
+  EntryBlock& operator=(const EntryBlock&) = delete;
+
+  std::span<Entry> slice(size_t first, size_t count) { return {data_ + first, count}; }
+  size_t size() const { return count_; }
+
+ private:
+  Entry* data_;
+  size_t count_;
+};
+
 // Where a time falls: its sub-window epoch and how many seconds of that epoch have begun
 // (1 in its first second, the sub-window length in its last).
 struct Instant {
@@ -129,7 +166,7 @@ struct Instant {
 struct RateLimiter::Impl {
   struct alignas(64) Shard {
     SpinLock lock;
-    std::vector<Entry> entries;  // sized once: no allocation on the request path
+    std::span<Entry> entries;  // this shard's part of the EntryBlock
     uint32_t used = 0;
     uint16_t newest = kNil;
     uint16_t oldest = kNil;
@@ -161,19 +198,32 @@ struct RateLimiter::Impl {
     }
   };
 
-  explicit Impl(const RateLimiterOptions& o) : options(o) {
+  explicit Impl(const RateLimiterOptions& o)
+      : options(o),
+        shard_count(shard_count_for(o.max_keys)),
+        block(std::max<size_t>(1, o.max_keys)) {
     // Windows other than AWS's four are rounded up to whole sub-windows of a second or more.
     sub_window = std::max<int64_t>(1, (int64_t(o.window_seconds) + kSubWindows - 1) / kSubWindows);
-    const size_t max_keys = std::max<size_t>(1, o.max_keys);
-    shard_count = 1;
-    while (shard_count < kMaxShards && max_keys / (shard_count * 2) >= kKeysPerShardForLru)
-      shard_count *= 2;
-    while ((max_keys + shard_count - 1) / shard_count > kMaxShardKeys) shard_count *= 2;
+    // A shard holds max_keys / shard_count keys; a shard count that does not divide
+    // max_keys hands the remainder to the first shards, one each.
     shards = std::make_unique<Shard[]>(shard_count);
-    for (size_t i = 0; i < shard_count; ++i) {
-      const size_t keys = max_keys / shard_count + (i < max_keys % shard_count);
-      shards[i].entries.resize(std::max<size_t>(1, keys), Entry{0, 0, kNil, kNil, kNil, kNil, {}});
+    const size_t keys = block.size();
+    for (size_t i = 0, first = 0; i < shard_count; ++i) {
+      const size_t count = keys / shard_count + (i < keys % shard_count);
+      shards[i].entries = block.slice(first, count);
+      first += count;
     }
+  }
+
+  // One shard while that keeps eviction exactly least-recently-seen for small limiters; up to
+  // 64 for the gateway's workers, each with 1,024 keys or more so that evicting per shard is
+  // close to evicting the least recently seen overall; more when 16-bit links require it.
+  static size_t shard_count_for(size_t max_keys) {
+    max_keys = std::max<size_t>(1, max_keys);
+    size_t n = 1;
+    while (n < kMaxShards && max_keys / (n * 2) >= kKeysPerShardForLru) n *= 2;
+    while ((max_keys + n - 1) / n > kMaxShardKeys) n *= 2;
+    return n;
   }
 
   Shard& shard_for(uint64_t fingerprint) const {
@@ -203,7 +253,8 @@ struct RateLimiter::Impl {
       if (epoch - newest >= kBuckets) {
         std::memset(e.counts, 0, sizeof e.counts);
       } else {
-        for (int64_t gone = newest + 1; gone <= epoch; ++gone) e.counts[bucket_of(gone)] = 0;
+        size_t b = bucket_of(newest);
+        for (int64_t gone = newest + 1; gone <= epoch; ++gone) e.counts[b = next_bucket(b)] = 0;
       }
       e.epoch_and_flags = (e.epoch_and_flags & kListedBit) | (uint32_t(epoch) & kEpochMask);
     } else {
@@ -219,13 +270,16 @@ struct RateLimiter::Impl {
   uint64_t window_count(const Entry& e, Instant now) const {
     const int64_t newest = newest_epoch(e, now.epoch);
     if (now.epoch < newest) now = {newest, 1};  // a trailing clock: judge from the newest's start
-    uint64_t scaled = 0;  // in requests x sub-window seconds, so the sum stays exact
-    for (unsigned age = 0; age < kBuckets; ++age) {
-      const int64_t epoch = now.epoch - age;
-      if (epoch > newest || epoch < newest - int64_t(kSubWindows)) continue;  // no such bucket
-      const uint64_t weight = age < kSubWindows ? sub_window : sub_window - now.seconds_begun;
-      scaled += uint64_t(e.counts[bucket_of(epoch)]) * weight;
-    }
+    // Epochs after the newest bucket have no requests; the buckets older than the window's
+    // eleventh epoch are out of it.
+    const int64_t idle = now.epoch - newest;
+    if (idle >= kBuckets) return 0;
+    uint64_t full = 0;
+    size_t b = bucket_of(newest);
+    for (int64_t age = idle; age < kSubWindows; ++age, b = previous_bucket(b)) full += e.counts[b];
+    // in requests x sub-window seconds, so the interpolation stays exact until the one division
+    const uint64_t scaled = full * uint64_t(sub_window) +
+                            uint64_t(e.counts[b]) * uint64_t(sub_window - now.seconds_begun);
     return scaled / uint64_t(sub_window);
   }
 
@@ -281,8 +335,15 @@ struct RateLimiter::Impl {
       Shard& s = shard_for(fingerprint);
       std::lock_guard guard(s.lock);
       const uint16_t i = s.find(fingerprint);
-      // Not found or not listed: evicted or unlisted since the snapshot, and no longer listed.
-      if (i == kNil || !(s.entries[i].epoch_and_flags & kListedBit)) continue;
+      if (i == kNil) {
+        // Eviction unlists, so this is only a belt to those braces; erasing is safe because
+        // listing a fingerprint takes its shard's lock, held here.
+        std::lock_guard listed_guard(listed_mutex);
+        listed.erase(fingerprint);
+        listed_count.store(listed.size(), std::memory_order_relaxed);
+        continue;
+      }
+      if (!(s.entries[i].epoch_and_flags & kListedBit)) continue;  // unlisted since the snapshot
       if (window_count(s.entries[i], now) > options.limit) {
         if (out) out->push_back(std::move(key));
       } else {
@@ -295,6 +356,7 @@ struct RateLimiter::Impl {
   int64_t sub_window;  // seconds
   KeyHasher hash;
   size_t shard_count;
+  EntryBlock block;
   std::unique_ptr<Shard[]> shards;
 
   std::mutex listed_mutex;
