@@ -100,7 +100,9 @@ class KeyHasher {
     const char* p = m.data();
     const char* const whole_words_end = p + (m.size() & ~size_t(7));
     for (; p != whole_words_end; p += 8) {
-      const uint64_t word = load_le(p, 8);
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
       v3 ^= word;
       round();
       v0 ^= word;
@@ -117,7 +119,7 @@ class KeyHasher {
   }
 
  private:
-  static uint64_t load_le(const char* p, size_t n) {
+  static uint64_t load_le(const char* p, size_t n) {  // n < 8
     uint64_t word = 0;
     for (size_t i = 0; i < n; ++i) word |= uint64_t(uint8_t(p[i])) << (8 * i);
     return word;
@@ -284,7 +286,7 @@ struct RateLimiter::Impl {
   }
 
   // Takes an entry for a new key: a never used one, or the shard's least recently seen.
-  uint16_t insert(Shard& s, uint64_t fingerprint) {
+  uint16_t insert(Shard& s, uint64_t fingerprint, int64_t epoch) {
     uint16_t i;
     if (s.used < s.entries.size()) {
       i = uint16_t(s.used++);
@@ -296,7 +298,7 @@ struct RateLimiter::Impl {
     }
     Entry& e = s.entries[i];
     e.fingerprint = fingerprint;
-    e.epoch_and_flags = 0;
+    e.epoch_and_flags = uint32_t(epoch) & kEpochMask;
     std::memset(e.counts, 0, sizeof e.counts);
     uint16_t& head = s.slot_head(fingerprint);
     e.chain_next = head;
@@ -378,7 +380,7 @@ bool RateLimiter::count(std::string_view key, int64_t now_seconds) {
     std::lock_guard guard(s.lock);
     uint16_t i = s.find(fingerprint);
     if (i == kNil) {
-      i = im.insert(s, fingerprint);
+      i = im.insert(s, fingerprint, now.epoch);
     } else if (i != s.newest) {
       s.lru_unlink(i);
       s.lru_push_newest(i);

@@ -122,6 +122,20 @@ TEST(RateLimiter, AKeyIdleForLongStartsAfresh) {
   EXPECT_EQ(rl.window_count("other", 5066), 1u);
 }
 
+TEST(RateLimiter, AnyClockOriginWorks) {
+  // A monotonic clock starts near 0; a wall clock in seconds is in the billions; a test's may
+  // be negative. Each counts the same.
+  for (int64_t t0 : {int64_t(-7'000), int64_t(0), int64_t(1'767'225'600), int64_t(1) << 40}) {
+    RateLimiter rl = limiter(60, 10);
+    const int64_t start = t0 - t0 % 6 + (t0 % 6 < 0 ? -6 : 0);  // a sub-window's first second
+    for (int i = 0; i < 10; ++i) EXPECT_FALSE(rl.count("k", start)) << t0;
+    EXPECT_TRUE(rl.count("k", start + 30)) << t0;
+    EXPECT_TRUE(rl.limited("k", start + 59)) << t0;
+    EXPECT_FALSE(rl.limited("k", start + 60)) << t0;
+    EXPECT_EQ(rl.window_count("k", start + 89), 1u) << t0;
+  }
+}
+
 TEST(RateLimiter, TheLeastRecentlySeenKeyIsEvicted) {
   RateLimiter rl = limiter(60, 100, 3);
   rl.count("a", 1000);
