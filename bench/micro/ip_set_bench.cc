@@ -31,9 +31,9 @@ void clear_host_bits(IpPrefix& p) {
     p.address.bytes[bit / 8] &= uint8_t(~(0x80u >> (bit % 8)));
 }
 
-// v4 lengths /8-/32 weighted towards long prefixes (each length step halves the weight every
-// two bits shorter), as block lists are mostly /24-/32: uniform lengths would put thousands of
-// /8s in the set and make every v4 address a hit. v6 lengths are uniform /16-/128. One prefix
+// v4 lengths /8-/32 weighted towards long prefixes (the weight halves every two bits
+// shorter), as block lists are mostly /24-/32: uniform lengths would put thousands of /8s in
+// the set and make every v4 address a hit. v6 lengths are uniform /16-/128. One prefix
 // in ten is carved out of an earlier one, so nesting and overlap are part of the load.
 std::vector<IpPrefix> make_prefixes(std::mt19937_64& rng) {
   std::vector<double> weights;
