@@ -29,6 +29,10 @@ class RateLimiter {
   bool count(std::string_view key, int64_t now_seconds);
   // Whether the key is over the limit now, without counting.
   bool limited(std::string_view key, int64_t now_seconds) const;
+  // The key's count over the trailing window at `now_seconds`, the figure `limited` compares
+  // with the limit (its oldest sub-window interpolated: docs/waf/rate-based.md); 0 when the
+  // key is not tracked. For `waf test`, /stats and tests.
+  uint64_t window_count(std::string_view key, int64_t now_seconds) const;
 
   // Keys over the limit now, for GetRateBasedStatementManagedKeys and /stats. The limiter
   // keeps the bytes of limited keys only (at most 10,000, as AWS) so they can be listed.

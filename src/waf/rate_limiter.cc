@@ -1,0 +1,446 @@
+#include "waf/rate_limiter.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <random>
+#include <span>
+#include <thread>
+#include <unordered_map>
+
+// The design, its precision and its memory figures: docs/waf/rate-based.md.
+
+namespace eg::waf {
+
+namespace {
+
+constexpr unsigned kSubWindows = 10;             // the window is 10 sub-windows of W/10 s
+constexpr unsigned kBuckets = kSubWindows + 1;   // + the one sliding out, interpolated
+constexpr uint16_t kNil = 0xFFFF;                // "no entry" in the 16-bit links
+constexpr size_t kMaxShardKeys = kNil;           // entry indices 0..65534
+constexpr size_t kMaxListedKeys = 10'000;        // limited keys kept as bytes, as AWS
+constexpr size_t kKeysPerShardForLru = 1024;     // below this, fewer shards (shard_count_for)
+constexpr size_t kMaxShards = 64;                // enough to spread the gateway's workers
+constexpr uint32_t kListedBit = 1u << 31;        // the key's bytes are in Impl::listed
+constexpr uint32_t kEpochMask = kListedBit - 1;  // the newest bucket's epoch, modulo 2^31
+constexpr int64_t kEpochModulus = int64_t(kEpochMask) + 1;
+
+// One tracked key: exactly one cache line, the whole per-key cost. The hash table's slot heads
+// live in the entries too (slot i's head in entries[i]), so the table costs no memory of its
+// own: slots and entries are equally many.
+struct alignas(64) Entry {
+  uint64_t fingerprint;       // SipHash of the key bytes; the bytes themselves are not kept
+  uint32_t epoch_and_flags;   // kListedBit | epoch of the newest bucket (mod 2^31)
+  uint16_t lru_newer;         // towards the most recently seen
+  uint16_t lru_older;         // towards the least recently seen, the next evicted
+  uint16_t chain_next;        // the next entry in the same hash slot
+  uint16_t slot_head;         // the first entry of hash slot <this entry's index>
+  uint32_t counts[kBuckets];  // requests per sub-window epoch, at index epoch % kBuckets
+};
+static_assert(sizeof(Entry) == 64, "one cache line per tracked key");
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && a < 0); }
+size_t bucket_of(int64_t epoch) { return size_t(epoch - floor_div(epoch, kBuckets) * kBuckets); }
+size_t next_bucket(size_t b) { return b == kBuckets - 1 ? 0 : b + 1; }
+size_t previous_bucket(size_t b) { return b == 0 ? kBuckets - 1 : b - 1; }
+
+// A test-and-test-and-set lock: the critical sections are a few dozen nanoseconds, less than
+// a futex round trip. Yields after a short spin in case the holder was preempted.
+class SpinLock {
+ public:
+  void lock() {
+    unsigned spins = 0;
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < 128)
+          cpu_relax();
+        else
+          std::this_thread::yield();
+      }
+    }
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  static void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+  std::atomic<bool> locked_{false};
+};
+
+// Keyed, so nobody can choose keys whose fingerprints collide (one client's requests counted
+// against another's key) or that pile into one hash chain. SipHash-1-3, as Rust's HashMap.
+class KeyHasher {
+ public:
+  KeyHasher() {
+    std::random_device random;
+    for (uint64_t& k : key_) k = uint64_t(random()) << 32 | random();
+  }
+
+  uint64_t operator()(std::string_view m) const {
+    uint64_t v0 = 0x736f6d6570736575ull ^ key_[0], v1 = 0x646f72616e646f6dull ^ key_[1];
+    uint64_t v2 = 0x6c7967656e657261ull ^ key_[0], v3 = 0x7465646279746573ull ^ key_[1];
+    auto round = [&] {
+      v0 += v1, v1 = std::rotl(v1, 13), v1 ^= v0, v0 = std::rotl(v0, 32);
+      v2 += v3, v3 = std::rotl(v3, 16), v3 ^= v2;
+      v0 += v3, v3 = std::rotl(v3, 21), v3 ^= v0;
+      v2 += v1, v1 = std::rotl(v1, 17), v1 ^= v2, v2 = std::rotl(v2, 32);
+    };
+    const char* p = m.data();
+    const char* const whole_words_end = p + (m.size() & ~size_t(7));
+    for (; p != whole_words_end; p += 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+      v3 ^= word;
+      round();
+      v0 ^= word;
+    }
+    const uint64_t last = uint64_t(m.size()) << 56 | load_le(p, m.size() & 7);
+    v3 ^= last;
+    round();
+    v0 ^= last;
+    v2 ^= 0xff;
+    round();
+    round();
+    round();
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
+
+ private:
+  static uint64_t load_le(const char* p, size_t n) {  // n < 8
+    uint64_t word = 0;
+    for (size_t i = 0; i < n; ++i) word |= uint64_t(uint8_t(p[i])) << (8 * i);
+    return word;
+  }
+  uint64_t key_[2];
+};
+
+// Every shard's entries in one block, allocated and initialised when the limiter is built (no
+// allocation on the request path). A count touches two random entries (its slot's head and
+// its own); over a large block each would also be a TLB miss on 4 KiB pages, so blocks of
+// 2 MiB or more ask for transparent huge pages.
+class EntryBlock {
+ public:
+  explicit EntryBlock(size_t count) : count_(count) {
+    constexpr size_t kHugePage = 2 << 20;
+    const size_t align = count * sizeof(Entry) >= kHugePage ? kHugePage : alignof(Entry);
+    const size_t bytes = (count * sizeof(Entry) + align - 1) / align * align;
+    data_ = static_cast<Entry*>(std::aligned_alloc(align, bytes));
+    if (!data_) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    if (align == kHugePage) madvise(data_, bytes, MADV_HUGEPAGE);
+#endif
+    std::uninitialized_fill_n(data_, count, Entry{0, 0, kNil, kNil, kNil, kNil, {}});
+  }
+  ~EntryBlock() { std::free(data_); }
+  EntryBlock(const EntryBlock&) = delete;
+  EntryBlock& operator=(const EntryBlock&) = delete;
+
+  std::span<Entry> slice(size_t first, size_t count) { return {data_ + first, count}; }
+  size_t size() const { return count_; }
+
+ private:
+  Entry* data_;
+  size_t count_;
+};
+
+// Where a time falls: its sub-window epoch and how many seconds of that epoch have begun
+// (1 in its first second, the sub-window length in its last).
+struct Instant {
+  int64_t epoch;
+  int64_t seconds_begun;
+};
+
+}  // namespace
+
+struct RateLimiter::Impl {
+  struct alignas(64) Shard {
+    SpinLock lock;
+    std::span<Entry> entries;  // this shard's part of the EntryBlock
+    uint32_t used = 0;
+    uint16_t newest = kNil;
+    uint16_t oldest = kNil;
+
+    uint16_t& slot_head(uint64_t fingerprint) {
+      return entries[(uint64_t(uint32_t(fingerprint)) * entries.size()) >> 32].slot_head;
+    }
+    uint16_t find(uint64_t fingerprint) {
+      uint16_t i = slot_head(fingerprint);
+      while (i != kNil && entries[i].fingerprint != fingerprint) i = entries[i].chain_next;
+      return i;
+    }
+    void lru_unlink(uint16_t i) {
+      Entry& e = entries[i];
+      (e.lru_newer == kNil ? newest : entries[e.lru_newer].lru_older) = e.lru_older;
+      (e.lru_older == kNil ? oldest : entries[e.lru_older].lru_newer) = e.lru_newer;
+    }
+    void lru_push_newest(uint16_t i) {
+      Entry& e = entries[i];
+      e.lru_newer = kNil;
+      e.lru_older = newest;
+      (newest == kNil ? oldest : entries[newest].lru_newer) = i;
+      newest = i;
+    }
+    void chain_unlink(uint16_t i) {
+      uint16_t* link = &slot_head(entries[i].fingerprint);
+      while (*link != i) link = &entries[*link].chain_next;
+      *link = entries[i].chain_next;
+    }
+  };
+
+  explicit Impl(const RateLimiterOptions& o)
+      : options(o),
+        shard_count(shard_count_for(o.max_keys)),
+        block(std::max<size_t>(1, o.max_keys)) {
+    // Windows other than AWS's four are rounded up to whole sub-windows of a second or more.
+    sub_window = std::max<int64_t>(1, (int64_t(o.window_seconds) + kSubWindows - 1) / kSubWindows);
+    // A shard holds max_keys / shard_count keys; a shard count that does not divide
+    // max_keys hands the remainder to the first shards, one each.
+    shards = std::make_unique<Shard[]>(shard_count);
+    const size_t keys = block.size();
+    for (size_t i = 0, first = 0; i < shard_count; ++i) {
+      const size_t count = keys / shard_count + (i < keys % shard_count);
+      shards[i].entries = block.slice(first, count);
+      first += count;
+    }
+  }
+
+  // One shard while that keeps eviction exactly least-recently-seen for small limiters; up to
+  // 64 for the gateway's workers, each with 1,024 keys or more so that evicting per shard is
+  // close to evicting the least recently seen overall; more when 16-bit links require it.
+  static size_t shard_count_for(size_t max_keys) {
+    max_keys = std::max<size_t>(1, max_keys);
+    size_t n = 1;
+    while (n < kMaxShards && max_keys / (n * 2) >= kKeysPerShardForLru) n *= 2;
+    while ((max_keys + n - 1) / n > kMaxShardKeys) n *= 2;
+    return n;
+  }
+
+  Shard& shard_for(uint64_t fingerprint) const {
+    return shards[((fingerprint >> 32) * shard_count) >> 32];
+  }
+
+  Instant instant(int64_t now_seconds) const {
+    const int64_t epoch = floor_div(now_seconds, sub_window);
+    return {epoch, now_seconds - epoch * sub_window + 1};
+  }
+
+  // The full epoch of an entry's newest bucket, rebuilt from its low 31 bits and `near`, an
+  // epoch within 2^30 of it (the caller's now; 2^30 sub-windows is over 190 years).
+  static int64_t newest_epoch(const Entry& e, int64_t near) {
+    int64_t behind = (near - int64_t(e.epoch_and_flags & kEpochMask)) & (kEpochModulus - 1);
+    if (behind >= kEpochModulus / 2) behind -= kEpochModulus;
+    return near - behind;
+  }
+
+  // Moves the entry's newest bucket up to `epoch`, zeroing the buckets it reuses, and counts
+  // one request. A caller whose clock trails the newest bucket (another worker read the clock a
+  // moment later and counted first) counts into its own epoch's bucket if that is still kept.
+  static void add_request(Entry& e, int64_t epoch) {
+    const int64_t newest = newest_epoch(e, epoch);
+    int64_t target = epoch;
+    if (epoch > newest) {
+      if (epoch - newest >= kBuckets) {
+        std::memset(e.counts, 0, sizeof e.counts);
+      } else {
+        size_t b = bucket_of(newest);
+        for (int64_t gone = newest + 1; gone <= epoch; ++gone) e.counts[b = next_bucket(b)] = 0;
+      }
+      e.epoch_and_flags = (e.epoch_and_flags & kListedBit) | (uint32_t(epoch) & kEpochMask);
+    } else {
+      target = std::max(epoch, newest - int64_t(kSubWindows));
+    }
+    uint32_t& count = e.counts[bucket_of(target)];
+    count += count != UINT32_MAX;
+  }
+
+  // Requests in the trailing window (now - W, now]: the ten newest sub-windows' counts in
+  // full, the eleventh by the share of its seconds still inside the window, as if its
+  // requests were spread evenly over it.
+  uint64_t window_count(const Entry& e, Instant now) const {
+    const int64_t newest = newest_epoch(e, now.epoch);
+    if (now.epoch < newest) now = {newest, 1};  // a trailing clock: judge from the newest's start
+    // Epochs after the newest bucket have no requests; the buckets older than the window's
+    // eleventh epoch are out of it.
+    const int64_t idle = now.epoch - newest;
+    if (idle >= kBuckets) return 0;
+    uint64_t full = 0;
+    size_t b = bucket_of(newest);
+    for (int64_t age = idle; age < kSubWindows; ++age, b = previous_bucket(b)) full += e.counts[b];
+    // in requests x sub-window seconds, so the interpolation stays exact until the one division
+    const uint64_t scaled = full * uint64_t(sub_window) +
+                            uint64_t(e.counts[b]) * uint64_t(sub_window - now.seconds_begun);
+    return scaled / uint64_t(sub_window);
+  }
+
+  // Takes an entry for a new key: a never used one, or the shard's least recently seen.
+  uint16_t insert(Shard& s, uint64_t fingerprint, int64_t epoch) {
+    uint16_t i;
+    if (s.used < s.entries.size()) {
+      i = uint16_t(s.used++);
+    } else {
+      i = s.oldest;
+      if (s.entries[i].epoch_and_flags & kListedBit) unlist(s.entries[i]);
+      s.lru_unlink(i);
+      s.chain_unlink(i);
+    }
+    Entry& e = s.entries[i];
+    e.fingerprint = fingerprint;
+    e.epoch_and_flags = uint32_t(epoch) & kEpochMask;
+    std::memset(e.counts, 0, sizeof e.counts);
+    uint16_t& head = s.slot_head(fingerprint);
+    e.chain_next = head;
+    head = i;
+    s.lru_push_newest(i);
+    return i;
+  }
+
+  // The listing, taken under the entry's shard lock (shard, then listed_mutex, always).
+  bool list(Entry& e, std::string_view key) {
+    if (listed_count.load(std::memory_order_relaxed) >= kMaxListedKeys) return false;
+    std::lock_guard guard(listed_mutex);
+    if (listed.size() >= kMaxListedKeys) return false;
+    listed.insert_or_assign(e.fingerprint, std::string(key));
+    listed_count.store(listed.size(), std::memory_order_relaxed);
+    e.epoch_and_flags |= kListedBit;
+    return true;
+  }
+  void unlist(Entry& e) {
+    std::lock_guard guard(listed_mutex);
+    listed.erase(e.fingerprint);
+    listed_count.store(listed.size(), std::memory_order_relaxed);
+    e.epoch_and_flags &= ~kListedBit;
+  }
+
+  // Lists the listed keys still over the limit at `now` (into `out` when given) and unlists
+  // the others, making room for keys that went over the limit while the listing was full.
+  void sweep_listed(int64_t now_seconds, std::vector<std::string>* out) {
+    std::vector<std::pair<uint64_t, std::string>> snapshot;
+    {
+      std::lock_guard guard(listed_mutex);
+      snapshot.assign(listed.begin(), listed.end());
+    }
+    const Instant now = instant(now_seconds);
+    for (auto& [fingerprint, key] : snapshot) {
+      Shard& s = shard_for(fingerprint);
+      std::lock_guard guard(s.lock);
+      const uint16_t i = s.find(fingerprint);
+      if (i == kNil) {
+        // Eviction unlists, so this is only a belt to those braces; erasing is safe because
+        // listing a fingerprint takes its shard's lock, held here.
+        std::lock_guard listed_guard(listed_mutex);
+        listed.erase(fingerprint);
+        listed_count.store(listed.size(), std::memory_order_relaxed);
+        continue;
+      }
+      if (!(s.entries[i].epoch_and_flags & kListedBit)) continue;  // unlisted since the snapshot
+      if (window_count(s.entries[i], now) > options.limit) {
+        if (out) out->push_back(std::move(key));
+      } else {
+        unlist(s.entries[i]);
+      }
+    }
+  }
+
+  RateLimiterOptions options;
+  int64_t sub_window;  // seconds
+  KeyHasher hash;
+  size_t shard_count;
+  EntryBlock block;
+  std::unique_ptr<Shard[]> shards;
+
+  std::mutex listed_mutex;
+  std::unordered_map<uint64_t, std::string> listed;  // fingerprint -> key bytes
+  std::atomic<size_t> listed_count{0};               // listed.size(), read without the lock
+  std::atomic<int64_t> last_sweep{INT64_MIN};        // a full listing is swept once a second
+};
+
+RateLimiter::RateLimiter(const RateLimiterOptions& o) : impl_(std::make_unique<Impl>(o)) {}
+RateLimiter::~RateLimiter() = default;
+
+bool RateLimiter::count(std::string_view key, int64_t now_seconds) {
+  Impl& im = *impl_;
+  const uint64_t fingerprint = im.hash(key);
+  const Instant now = im.instant(now_seconds);
+  Impl::Shard& s = im.shard_for(fingerprint);
+  bool over, listing_full = false;
+  {
+    std::lock_guard guard(s.lock);
+    uint16_t i = s.find(fingerprint);
+    if (i == kNil) {
+      i = im.insert(s, fingerprint, now.epoch);
+    } else if (i != s.newest) {
+      s.lru_unlink(i);
+      s.lru_push_newest(i);
+    }
+    Entry& e = s.entries[i];
+    Impl::add_request(e, now.epoch);
+    over = im.window_count(e, now) > im.options.limit;
+    const bool is_listed = e.epoch_and_flags & kListedBit;
+    if (over && !is_listed)
+      listing_full = !im.list(e, key);
+    else if (!over && is_listed)
+      im.unlist(e);
+  }
+  // Keys that went quiet while limited stay listed until swept; sweep when they crowd out a
+  // key that is limited now, at most once a second (the sweep takes every listed key's lock).
+  if (listing_full) {
+    int64_t last = im.last_sweep.load(std::memory_order_relaxed);
+    if (last < now_seconds && im.last_sweep.compare_exchange_strong(last, now_seconds)) {
+      im.sweep_listed(now_seconds, nullptr);
+      std::lock_guard guard(s.lock);
+      const uint16_t i = s.find(fingerprint);
+      if (i != kNil && !(s.entries[i].epoch_and_flags & kListedBit) &&
+          im.window_count(s.entries[i], now) > im.options.limit)
+        im.list(s.entries[i], key);
+    }
+  }
+  return over;
+}
+
+uint64_t RateLimiter::window_count(std::string_view key, int64_t now_seconds) const {
+  const Impl& im = *impl_;
+  const uint64_t fingerprint = im.hash(key);
+  Impl::Shard& s = im.shard_for(fingerprint);
+  std::lock_guard guard(s.lock);
+  const uint16_t i = s.find(fingerprint);
+  return i == kNil ? 0 : im.window_count(s.entries[i], im.instant(now_seconds));
+}
+
+bool RateLimiter::limited(std::string_view key, int64_t now_seconds) const {
+  return window_count(key, now_seconds) > impl_->options.limit;
+}
+
+std::vector<std::string> RateLimiter::limited_keys(int64_t now_seconds) const {
+  std::vector<std::string> out;
+  impl_->sweep_listed(now_seconds, &out);
+  return out;
+}
+
+size_t RateLimiter::tracked_keys() const {
+  size_t total = 0;
+  for (size_t i = 0; i < impl_->shard_count; ++i) {
+    Impl::Shard& s = impl_->shards[i];
+    std::lock_guard guard(s.lock);
+    total += s.used;
+  }
+  return total;
+}
+
+size_t RateLimiter::bytes_per_key() { return sizeof(Entry); }
+
+const RateLimiterOptions& RateLimiter::options() const { return impl_->options; }
+
+}  // namespace eg::waf
