@@ -79,18 +79,19 @@ int run_waf_test(const WafTestArgs& a) {
             << a.client_ip << "\n";
   for (const auto& t : v.trace) {
     std::cout << "  " << t.rule << ": " << (t.matched ? "MATCH" : "no match");
-    if (t.matched) std::cout << " -> " << waf::action_name(t.action) << (t.terminated ? " (terminating)" : "");
+    if (t.matched)
+      std::cout << " -> " << waf::action_name(t.action) << (t.terminated ? " (terminating)" : "");
     std::cout << "\n";
     for (const auto& l : t.labels_added) std::cout << "      label " << l << "\n";
     if (!t.note.empty()) std::cout << "      " << t.note << "\n";
   }
-  std::cout << "terminating rule: "
-            << v.terminating_rule << "\n";
+  std::cout << "terminating rule: " << v.terminating_rule << "\n";
   std::cout << "action: " << waf::action_name(v.action);
   if (v.response) std::cout << " (response " << v.response->status << ")";
   std::cout << "\n";
   for (const auto& l : v.labels) std::cout << "label: " << l << "\n";
-  for (const auto& h : v.insert_headers) std::cout << "origin header: " << h.name << ": " << h.value << "\n";
+  for (const auto& h : v.insert_headers)
+    std::cout << "origin header: " << h.name << ": " << h.value << "\n";
   return 0;
 }
 

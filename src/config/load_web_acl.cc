@@ -69,7 +69,8 @@ void load_web_acl(LoadContext& c, const Val& v, std::shared_ptr<waf::WafState> s
           if (const SecretVersion* cur = s->current()) in.challenge_key = cur->value;
     }
     int64_t n = 0;
-    if (read_int(c.r, m.get("rate_limit_max_keys"), n, 100, 100'000'000)) in.rate_max_keys = size_t(n);
+    if (read_int(c.r, m.get("rate_limit_max_keys"), n, 100, 100'000'000))
+      in.rate_max_keys = size_t(n);
     if (read_int(c.r, m.get("sampled_requests"), n, 0, 500)) in.sampled_per_rule = size_t(n);
     if (read_int(c.r, m.get("rate_clock_speed"), n, 1, 3600)) in.rate_clock_speed = double(n);
     read_path(c.r, m.get("log"), c.base_dir, PathKind::ParentDirectory, w.log_file);

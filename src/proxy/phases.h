@@ -3,9 +3,9 @@
 // Pipeline (pipeline.cc) in this order:
 //
 //   viewer_protocol_policy   redirect-to-https (301) / https-only (403)
-//   allowed_methods          the behavior's method set; others get 403 like CloudFront
 //   web_acl                  the snapshot's compiled web ACL (web_acl_stage.h); may block,
 //                            challenge, or add x-amzn-waf-* headers for the origin
+//   allowed_methods          the behavior's method set; others get 403 like CloudFront
 //   viewer_request_function  FunctionHook for "viewer-request"; its answer is not cached
 //   cache_lookup             CacheHook; a hit skips every origin-side phase
 //   origin_request_function  FunctionHook for "origin-request" (miss only); answer is cached

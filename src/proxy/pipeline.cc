@@ -109,9 +109,11 @@ awaitable<Reply> Pipeline::run() {
 awaitable<Reply> Pipeline::run_phases() {
   if (auto r = shield()) co_return std::move(*r);
   if (auto r = viewer_protocol_policy()) co_return std::move(*r);
-  if (auto r = allowed_methods()) co_return std::move(*r);
+  // The web ACL sees every request, those with a method the behavior refuses included (and
+  // the challenge pages' POSTs reach their endpoint whatever the behavior allows).
   http::Headers extra_origin_headers;
   if (auto r = web_acl(extra_origin_headers)) co_return std::move(*r);
+  if (auto r = allowed_methods()) co_return std::move(*r);
   if (auto r = co_await viewer_request_function()) co_return std::move(*r);
   if (auto r = cache_lookup()) {
     co_await viewer_response_function(*r);

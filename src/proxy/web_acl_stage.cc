@@ -56,12 +56,13 @@ std::string render_web_acl_metrics(const waf::Acl& acl) {
     return r;
   };
   for (const auto& m : acl.metrics()) {
-    std::pair<std::string_view, uint64_t> rows[] = {{"matched", m.matched},   {"allowed", m.allowed},
-                                                    {"blocked", m.blocked},   {"counted", m.counted},
-                                                    {"challenge", m.challenged}, {"captcha", m.captcha}};
+    std::pair<std::string_view, uint64_t> rows[] = {
+        {"matched", m.matched}, {"allowed", m.allowed},      {"blocked", m.blocked},
+        {"counted", m.counted}, {"challenge", m.challenged}, {"captcha", m.captcha}};
     for (const auto& [what, n] : rows)
-      fmt::format_to(out, "edgeguard_waf_rule_requests_total{{acl=\"{}\",rule=\"{}\",outcome=\"{}\"}} {}\n",
-                     esc(acl.name()), esc(m.name), what, n);
+      fmt::format_to(
+          out, "edgeguard_waf_rule_requests_total{{acl=\"{}\",rule=\"{}\",outcome=\"{}\"}} {}\n",
+          esc(acl.name()), esc(m.name), what, n);
   }
   return o;
 }

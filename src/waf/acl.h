@@ -49,19 +49,19 @@ struct AclInput {
   std::vector<Document> regex_sets;   // RegexPatternSet documents
   std::vector<Document> rule_groups;  // RuleGroup documents
   SearchStrings search_strings = SearchStrings::Auto;
-  std::string geo_database;           // MMDB paths; needed only by Geo/ASN statements
+  std::string geo_database;  // MMDB paths; needed only by Geo/ASN statements
   std::string asn_database;
-  bool count_only = false;            // security switch: match and log, never enforce
+  bool count_only = false;  // security switch: match and log, never enforce
   FailurePolicy on_error = FailurePolicy::Open;
-  std::string challenge_key;          // empty: a random key per process
-  size_t rate_max_keys = 100'000;     // per rate-based rule
-  size_t sampled_per_rule = 100;      // GetSampledRequests ring size
-  double rate_clock_speed = 1;        // tests only: rate windows pass this much faster
+  std::string challenge_key;       // empty: a random key per process
+  size_t rate_max_keys = 100'000;  // per rate-based rule
+  size_t sampled_per_rule = 100;   // GetSampledRequests ring size
+  double rate_clock_speed = 1;     // tests only: rate windows pass this much faster
 };
 
 // One rule's outcome on one request, for `waf test` and the logs.
 struct RuleTrace {
-  std::string rule;   // "Rule" or "Group/InnerRule"
+  std::string rule;  // "Rule" or "Group/InnerRule"
   bool matched = false;
   Action action = Action::Count;  // the configured (or overridden) action
   bool terminated = false;
@@ -76,17 +76,17 @@ struct RateMatch {
 };
 
 struct Verdict {
-  Action action = Action::Allow;          // final: Allow, Block, Captcha or Challenge
-  bool enforced = true;                   // false in count-only mode (the proxy continues)
-  bool default_action = true;             // no rule terminated
+  Action action = Action::Allow;  // final: Allow, Block, Captcha or Challenge
+  bool enforced = true;           // false in count-only mode (the proxy continues)
+  bool default_action = true;     // no rule terminated
   const CompiledRule* terminating = nullptr;
   std::string terminating_rule = "Default_Action";  // "Rule" or "Group/Rule"
-  std::vector<const CompiledRule*> counted;        // non-terminating matches, in order
-  std::vector<std::string> labels;                 // fully qualified, in the order added
+  std::vector<const CompiledRule*> counted;         // non-terminating matches, in order
+  std::vector<std::string> labels;                  // fully qualified, in the order added
   std::vector<RateMatch> rate_limited;
-  std::vector<http::Header> insert_headers;        // x-amzn-waf-* toward the origin
-  std::optional<http::Response> response;          // Block/Captcha/Challenge answer
-  std::vector<RuleTrace> trace;                    // filled only when asked
+  std::vector<http::Header> insert_headers;  // x-amzn-waf-* toward the origin
+  std::optional<http::Response> response;    // Block/Captcha/Challenge answer
+  std::vector<RuleTrace> trace;              // filled only when asked
 };
 
 // Per-rule counters shown in /stats.

@@ -24,9 +24,9 @@ namespace eg::waf {
 inline constexpr std::string_view kChallengeEndpoint = "/.edgeguard/waf/";
 
 struct ChallengeOptions {
-  std::string key;                          // HMAC key, >= 32 bytes
-  std::vector<std::string> token_domains;   // TokenDomains; empty: the request's host only
-  uint32_t difficulty_bits = 16;            // proof-of-work: leading zero bits of SHA-256
+  std::string key;                         // HMAC key, >= 32 bytes
+  std::vector<std::string> token_domains;  // TokenDomains; empty: the request's host only
+  uint32_t difficulty_bits = 16;           // proof-of-work: leading zero bits of SHA-256
 };
 
 struct TokenTimes {

@@ -1,6 +1,8 @@
 // Loading: AWS WAFv2 documents -> AclModel. Every check AWS makes at create/update time is
 // made here, with the path into the document in the message; evaluation never meets an
 // invalid construct.
+#include "waf/compiler.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -10,7 +12,6 @@
 #include <sstream>
 
 #include "core/strings.h"
-#include "waf/compiler.h"
 #include "waf/managed_groups.h"
 #include "waf/state.h"
 
@@ -27,7 +28,8 @@ const std::set<std::string, std::less<>> kReservedLabelWords = {
 
 std::optional<std::string> base64_decode(std::string_view in) {
   std::string s(in);
-  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }), s.end());
+  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }),
+          s.end());
   if (s.size() % 4 != 0) return std::nullopt;
   std::string out(s.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -47,8 +49,10 @@ nlohmann::json parse_json(const Document& d) {
     // nlohmann's byte offset -> line:column, so the message points at the text.
     size_t line = 1, col = 1;
     for (size_t i = 0; i + 1 < e.byte && i < d.text.size(); ++i) {
-      if (d.text[i] == '\n') ++line, col = 1;
-      else ++col;
+      if (d.text[i] == '\n')
+        ++line, col = 1;
+      else
+        ++col;
     }
     std::string what = e.what();
     if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
@@ -71,7 +75,8 @@ std::string check_label_name(const JNode& n, std::string_view name) {
   if (parts.size() > 6) n.fail(json_quoted(name) + " has more than 5 namespaces");
   for (auto part : parts) {
     if (part.empty()) n.fail(json_quoted(name) + " has an empty component");
-    if (part.size() > 128) n.fail(json_quoted(name) + " has a component longer than 128 characters");
+    if (part.size() > 128)
+      n.fail(json_quoted(name) + " has a component longer than 128 characters");
     for (unsigned char c : part)
       if (!std::isalnum(c) && c != '_' && c != '-')
         n.fail(json_quoted(name) + " may contain only A-Z, a-z, 0-9, _ and - between ':'");
@@ -133,8 +138,9 @@ class AclCompiler final : public Compiler {
     std::string key = arn.str();
     for (const auto& s : m_.regex_sets)
       if (s->arn == key || s->name == key) return *s;
-    arn.fail("no regex pattern set with this ARN or name was loaded (list its file under "
-             "web_acl.regex_sets)");
+    arn.fail(
+        "no regex pattern set with this ARN or name was loaded (list its file under "
+        "web_acl.regex_sets)");
   }
 
   std::string search_string(const JNode& n) override {
@@ -142,7 +148,8 @@ class AclCompiler final : public Compiler {
     if (!base64_) return s;
     auto decoded = base64_decode(s);
     if (!decoded)
-      n.fail(json_quoted(s) + " is not valid base64; this document's SearchStrings are read as "
+      n.fail(json_quoted(s) +
+             " is not valid base64; this document's SearchStrings are read as "
              "base64 (AWS API output). For plain text set web_acl.search_strings: text");
     return *decoded;
   }
@@ -152,8 +159,9 @@ class AclCompiler final : public Compiler {
   const GeoDatabase& geo(const JNode& where) override {
     if (!m_.geo) {
       if (in_.geo_database.empty())
-        where.fail("needs a geo database: set web_acl.geo_database to a MaxMind Country or City "
-                   "database (.mmdb)");
+        where.fail(
+            "needs a geo database: set web_acl.geo_database to a MaxMind Country or City "
+            "database (.mmdb)");
       std::string error;
       m_.geo = GeoDatabase::open(in_.geo_database, error);
       if (!m_.geo) where.fail(error);
@@ -164,8 +172,9 @@ class AclCompiler final : public Compiler {
   const AsnDatabase& asn(const JNode& where) override {
     if (!m_.asn) {
       if (in_.asn_database.empty())
-        where.fail("needs an ASN database: set web_acl.asn_database to a MaxMind ASN database "
-                   "(.mmdb)");
+        where.fail(
+            "needs an ASN database: set web_acl.asn_database to a MaxMind ASN database "
+            "(.mmdb)");
       std::string error;
       m_.asn = AsnDatabase::open(in_.asn_database, error);
       if (!m_.asn) where.fail(error);
@@ -199,9 +208,9 @@ class AclCompiler final : public Compiler {
   void load_ip_sets();
   void load_regex_sets();
   void load_rule_group_sources();
-  std::vector<std::unique_ptr<CompiledRule>> rules(const JNode& list, bool in_group,
-                                                   std::map<std::string, CustomResponseBody>& bodies,
-                                                   const std::string& group_name);
+  std::vector<std::unique_ptr<CompiledRule>> rules(
+      const JNode& list, bool in_group, std::map<std::string, CustomResponseBody>& bodies,
+      const std::string& group_name);
   RuleAction action(const JNode& n, const std::map<std::string, CustomResponseBody>& bodies);
   void custom_bodies(const JNode& owner, std::map<std::string, CustomResponseBody>& out);
   const RuleGroupModel* group(const JNode& stmt, bool managed, CompiledRule& rule);
@@ -235,8 +244,9 @@ std::unique_ptr<RE2> compile_regex(const JNode& n) {
       break;
     case RE2::ErrorRepeatOp:
     case RE2::ErrorRepeatArgument:
-      why = "a repetition operator in a place it cannot apply (possessive quantifiers like a++ "
-            "are not supported)";
+      why =
+          "a repetition operator in a place it cannot apply (possessive quantifiers like a++ "
+          "are not supported)";
       break;
     case RE2::ErrorMissingParen:
     case RE2::ErrorUnexpectedParen:
@@ -245,14 +255,19 @@ std::unique_ptr<RE2> compile_regex(const JNode& n) {
       break;
     case RE2::ErrorBadPerlOp:
     case RE2::ErrorBadNamedCapture:
-      why = "a construct RE2 and AWS WAF do not support (lookahead/lookbehind (?=, (?!, (?<=, "
-            "atomic groups (?>, conditionals and recursion)";
+      why =
+          "a construct RE2 and AWS WAF do not support (lookahead/lookbehind (?=, (?!, (?<=, "
+          "atomic groups (?>, conditionals and recursion)";
       break;
-    case RE2::ErrorPatternTooLarge: why = "a pattern too large to run in linear time"; break;
-    default: why = "invalid syntax"; break;
+    case RE2::ErrorPatternTooLarge:
+      why = "a pattern too large to run in linear time";
+      break;
+    default:
+      why = "invalid syntax";
+      break;
   }
-  n.fail(json_quoted(pattern) + " is not a supported regular expression: " + why + " (RE2: " +
-         re->error() + ")");
+  n.fail(json_quoted(pattern) + " is not a supported regular expression: " + why +
+         " (RE2: " + re->error() + ")");
 }
 
 void AclCompiler::load_ip_sets() {
@@ -264,8 +279,8 @@ void AclCompiler::load_ip_sets() {
       auto h = std::make_shared<IpSetHandle>();
       h->name = s.str("Name");
       h->id = s.str_or("Id", h->name);
-      h->arn = s.str_or("ARN", "arn:aws:wafv2:us-east-1:000000000000:global/ipset/" + h->name +
-                                   "/" + h->id);
+      h->arn = s.str_or(
+          "ARN", "arn:aws:wafv2:us-east-1:000000000000:global/ipset/" + h->name + "/" + h->id);
       h->description = s.str_or("Description", "");
       h->v6 = s.choice("IPAddressVersion", {"IPV4", "IPV6"}) == "IPV6";
       h->envelope = !prefix.empty();
@@ -319,7 +334,8 @@ void AclCompiler::load_rule_group_sources() {
   for (const auto& d : in_.rule_groups) rule_group_sources_.push_back({&d, parse_json(d)});
 }
 
-void AclCompiler::custom_bodies(const JNode& owner, std::map<std::string, CustomResponseBody>& out) {
+void AclCompiler::custom_bodies(const JNode& owner,
+                                std::map<std::string, CustomResponseBody>& out) {
   if (!owner.has("CustomResponseBodies")) return;
   JNode bodies = owner.at("CustomResponseBodies").object();
   if (bodies.json().size() > 50) bodies.fail("has more than 50 custom response bodies");
@@ -340,16 +356,23 @@ void AclCompiler::custom_bodies(const JNode& owner, std::map<std::string, Custom
   if (total > 50 * 1024) bodies.fail("custom response bodies total more than 50 KB");
 }
 
-RuleAction AclCompiler::action(const JNode& n, const std::map<std::string, CustomResponseBody>& bodies) {
+RuleAction AclCompiler::action(const JNode& n,
+                               const std::map<std::string, CustomResponseBody>& bodies) {
   RuleAction a;
   std::string kind = n.single_key("action (Allow, Block, Count, Captcha, Challenge)");
   JNode body = n.at(kind).object();
-  if (kind == "Allow") a.action = Action::Allow;
-  else if (kind == "Block") a.action = Action::Block;
-  else if (kind == "Count") a.action = Action::Count;
-  else if (kind == "Captcha") a.action = Action::Captcha;
-  else if (kind == "Challenge") a.action = Action::Challenge;
-  else n.at(kind).fail("is not an action (Allow, Block, Count, Captcha, Challenge)");
+  if (kind == "Allow")
+    a.action = Action::Allow;
+  else if (kind == "Block")
+    a.action = Action::Block;
+  else if (kind == "Count")
+    a.action = Action::Count;
+  else if (kind == "Captcha")
+    a.action = Action::Captcha;
+  else if (kind == "Challenge")
+    a.action = Action::Challenge;
+  else
+    n.at(kind).fail("is not an action (Allow, Block, Count, Captcha, Challenge)");
   if (a.action == Action::Block) {
     body.only({"CustomResponse"});
     if (body.has("CustomResponse")) {
@@ -380,8 +403,7 @@ RuleAction AclCompiler::action(const JNode& n, const std::map<std::string, Custo
       for (const auto& h : crh.items("InsertHeaders", 1, 10)) {
         h.only({"Name", "Value"});
         std::string name = h.str("Name"), value = h.str("Value");
-        if (name.empty() || name.size() > 64 ||
-            !std::all_of(name.begin(), name.end(), [](char c) {
+        if (name.empty() || name.size() > 64 || !std::all_of(name.begin(), name.end(), [](char c) {
               return std::isalnum((unsigned char)c) || c == '.' || c == '_' || c == '$' || c == '-';
             }))
           h.at("Name").fail("must be 1 to 64 characters of A-Z, a-z, 0-9, . _ $ -");
@@ -426,8 +448,9 @@ const RuleGroupModel* AclCompiler::group(const JNode& stmt, bool managed, Compil
       }
     }
     if (!doc)
-      stmt.at("ARN").fail("no rule group with this ARN or name was loaded (list its file under "
-                          "web_acl.rule_groups)");
+      stmt.at("ARN").fail(
+          "no rule group with this ARN or name was loaded (list its file under "
+          "web_acl.rule_groups)");
     name = doc->value("Name", "");
     std::string account = "000000000000";
     if (auto arn_parts = split(doc->value("ARN", ""), ':'); arn_parts.size() > 4)
@@ -441,8 +464,10 @@ const RuleGroupModel* AclCompiler::group(const JNode& stmt, bool managed, Compil
   const std::string* saved_ns = label_namespace_;
   label_namespace_ = &model->label_namespace;
   bool saved_base64 = base64_;
-  if (managed) base64_ = false;
-  else if (in_.search_strings == SearchStrings::Auto) base64_ = !envelope.empty();
+  if (managed)
+    base64_ = false;
+  else if (in_.search_strings == SearchStrings::Auto)
+    base64_ = !envelope.empty();
   try {
     JNode g(*doc, envelope);
     model->arn = g.str_or("ARN", name);
@@ -497,8 +522,9 @@ std::vector<std::unique_ptr<CompiledRule>> AclCompiler::rules(
       n.at("Name").fail("rule name " + json_quoted(r->name) + " is used twice");
     r->priority = n.integer("Priority", 0, INT32_MAX);
     if (!priorities.insert(r->priority).second)
-      n.at("Priority").fail("priority " + std::to_string(r->priority) +
-                            " is used by another rule; priorities must be unique");
+      n.at("Priority")
+          .fail("priority " + std::to_string(r->priority) +
+                " is used by another rule; priorities must be unique");
     r->rule_group = group_name;
     r->display = group_name.empty() ? r->name : group_name + "/" + r->name;
     r->label_namespace = *label_namespace_;
@@ -517,8 +543,9 @@ std::vector<std::unique_ptr<CompiledRule>> AclCompiler::rules(
     if (reference) {
       if (in_group) stmt.at(type).fail("a rule group cannot reference another rule group");
       if (n.has("Action"))
-        n.at("Action").fail("a rule group reference takes OverrideAction ({\"None\":{}} or "
-                            "{\"Count\":{}}), not Action");
+        n.at("Action").fail(
+            "a rule group reference takes OverrideAction ({\"None\":{}} or "
+            "{\"Count\":{}}), not Action");
       JNode o = n.at("OverrideAction");
       auto kind = o.single_key("override action (None, Count)");
       if (kind != "None" && kind != "Count") o.at(kind).fail("is not None or Count");
@@ -546,11 +573,12 @@ std::vector<std::unique_ptr<CompiledRule>> AclCompiler::rules(
     else if (n.has("CaptchaConfig"))
       r->action.immunity_s = immunity(n.at("CaptchaConfig"), m_.captcha_immunity_s, 60);
     else
-      r->action.immunity_s = r->action.action == Action::Captcha ? m_.captcha_immunity_s
-                                                                 : m_.challenge_immunity_s;
+      r->action.immunity_s =
+          r->action.action == Action::Captcha ? m_.captcha_immunity_s : m_.challenge_immunity_s;
     out.push_back(std::move(r));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->priority < b->priority; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a->priority < b->priority; });
   return out;
 }
 
@@ -569,12 +597,13 @@ void AclCompiler::compile() {
     acl.object();
     m_.name = acl.str("Name");
     m_.id = acl.str_or("Id", m_.name);
-    m_.arn = acl.str_or("ARN", "arn:aws:wafv2:us-east-1:000000000000:global/webacl/" + m_.name +
-                                   "/" + m_.id);
+    m_.arn = acl.str_or(
+        "ARN", "arn:aws:wafv2:us-east-1:000000000000:global/webacl/" + m_.name + "/" + m_.id);
     m_.description = acl.str_or("Description", "");
     std::string account = "000000000000";
     if (auto parts = split(m_.arn, ':'); parts.size() > 4) account = std::string(parts[4]);
-    m_.label_namespace = acl.str_or("LabelNamespace", "awswaf:" + account + ":webacl:" + m_.name + ":");
+    m_.label_namespace =
+        acl.str_or("LabelNamespace", "awswaf:" + account + ":webacl:" + m_.name + ":");
     label_namespace_ = &m_.label_namespace;
     custom_bodies(acl, m_.bodies);
     JNode def = acl.at("DefaultAction");
@@ -583,12 +612,15 @@ void AclCompiler::compile() {
     m_.default_action = action(def, m_.bodies);
     if (acl.has("ChallengeConfig"))
       m_.challenge_immunity_s = immunity(acl.at("ChallengeConfig"), 300, 300);
-    if (acl.has("CaptchaConfig")) m_.captcha_immunity_s = immunity(acl.at("CaptchaConfig"), 300, 60);
+    if (acl.has("CaptchaConfig"))
+      m_.captcha_immunity_s = immunity(acl.at("CaptchaConfig"), 300, 60);
     if (acl.has("AssociationConfig")) {
       JNode assoc = acl.at("AssociationConfig");
       if (assoc.has("RequestBody") && assoc.at("RequestBody").has("CLOUDFRONT")) {
-        auto limit = assoc.at("RequestBody").at("CLOUDFRONT").choice(
-            "DefaultSizeInspectionLimit", {"KB_16", "KB_32", "KB_48", "KB_64"});
+        auto limit =
+            assoc.at("RequestBody")
+                .at("CLOUDFRONT")
+                .choice("DefaultSizeInspectionLimit", {"KB_16", "KB_32", "KB_48", "KB_64"});
         m_.body_limit = size_t(std::stoi(limit.substr(3))) * 1024;
       }
     }
@@ -599,7 +631,8 @@ void AclCompiler::compile() {
       RAND_bytes(reinterpret_cast<unsigned char*>(co.key.data()), 32);
     }
     if (acl.has("TokenDomains"))
-      for (const auto& t : acl.items("TokenDomains", 0, 10)) co.token_domains.push_back(to_lower(t.str()));
+      for (const auto& t : acl.items("TokenDomains", 0, 10))
+        co.token_domains.push_back(to_lower(t.str()));
     m_.challenge = std::make_unique<ChallengeService>(co);
     m_.rules = rules(acl.at("Rules"), false, m_.bodies, "");
     m_.document_json = acl_json->dump();

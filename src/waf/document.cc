@@ -62,8 +62,8 @@ std::vector<JNode> JNode::items(std::string_view key, size_t min, size_t max) co
   JNode a = at(key);
   auto v = a.items();
   if (v.size() < min || v.size() > max)
-    a.fail("must have " + (min == max ? std::to_string(min)
-                                      : std::to_string(min) + " to " + std::to_string(max)) +
+    a.fail("must have " +
+           (min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max)) +
            " elements, got " + std::to_string(v.size()));
   return v;
 }

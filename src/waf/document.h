@@ -23,9 +23,9 @@ class JNode {
   [[noreturn]] void fail(std::string_view message) const;
 
   bool has(std::string_view key) const;
-  JNode at(std::string_view key) const;        // required member
-  JNode index(size_t i) const;                 // array element
-  std::vector<JNode> items() const;            // an array's elements (fails if not an array)
+  JNode at(std::string_view key) const;  // required member
+  JNode index(size_t i) const;           // array element
+  std::vector<JNode> items() const;      // an array's elements (fails if not an array)
   std::vector<JNode> items(std::string_view key, size_t min, size_t max) const;
 
   JNode object() const;  // fails unless an object

@@ -10,11 +10,16 @@ namespace eg::waf {
 
 std::string_view action_name(Action a) {
   switch (a) {
-    case Action::Allow: return "ALLOW";
-    case Action::Block: return "BLOCK";
-    case Action::Count: return "COUNT";
-    case Action::Captcha: return "CAPTCHA";
-    case Action::Challenge: return "CHALLENGE";
+    case Action::Allow:
+      return "ALLOW";
+    case Action::Block:
+      return "BLOCK";
+    case Action::Count:
+      return "COUNT";
+    case Action::Captcha:
+      return "CAPTCHA";
+    case Action::Challenge:
+      return "CHALLENGE";
   }
   return "ALLOW";
 }
@@ -61,7 +66,13 @@ class Evaluator {
   bool run_group(const CompiledRule& ref) {
     ctx_.label_namespace = &ref.group->label_namespace;
     if (ref.scope_down && !ref.scope_down->matches(ctx_)) {
-      if (trace_) v_.trace.push_back({ref.display, false, Action::Count, false, {}, "scope-down statement did not match; group skipped"});
+      if (trace_)
+        v_.trace.push_back({ref.display,
+                            false,
+                            Action::Count,
+                            false,
+                            {},
+                            "scope-down statement did not match; group skipped"});
       return false;
     }
     for (const auto& inner : ref.group->rules) {
@@ -113,7 +124,8 @@ class Evaluator {
           note = "token valid: " + std::string(act == Action::Captcha ? "CAPTCHA" : "challenge") +
                  " solved within the immunity time";
           v_.labels.push_back("awswaf:managed:token:accepted");
-          (act == Action::Captcha ? rule.captcha : rule.challenged).fetch_add(1, std::memory_order_relaxed);
+          (act == Action::Captcha ? rule.captcha : rule.challenged)
+              .fetch_add(1, std::memory_order_relaxed);
           v_.counted.push_back(&rule);
           add_headers(a);
           if (trace_) t.note = note, v_.trace.push_back(std::move(t));
@@ -178,7 +190,8 @@ class Evaluator {
         if (rule) rule->challenged.fetch_add(1, std::memory_order_relaxed);
         v_.response = m_.challenge->challenge_response(ctx_.request);
         break;
-      case Action::Count: break;
+      case Action::Count:
+        break;
     }
   }
 
@@ -199,9 +212,13 @@ void record_sample(const CompiledRule& rule, const Request& r, const Verdict& v,
   for (const auto& l : v.labels) labels.push_back({{"Name", l}});
   std::string uri(r.uri_path);
   nlohmann::json s = {
-      {"Request", {{"ClientIP", to_string(r.client_ip)}, {"Country", "XX"}, {"URI", uri},
-                   {"Method", std::string(r.method)}, {"HTTPVersion", "HTTP/1.1"},
-                   {"Headers", headers}}},
+      {"Request",
+       {{"ClientIP", to_string(r.client_ip)},
+        {"Country", "XX"},
+        {"URI", uri},
+        {"Method", std::string(r.method)},
+        {"HTTPVersion", "HTTP/1.1"},
+        {"Headers", headers}}},
       {"Weight", 1},
       {"Timestamp", double(r.now_ms) / 1000.0},
       {"Action", std::string(action_name(&rule == v.terminating ? v.action : Action::Count))},
@@ -209,8 +226,10 @@ void record_sample(const CompiledRule& rule, const Request& r, const Verdict& v,
   if (!rule.rule_group.empty()) s["RuleNameWithinRuleGroup"] = rule.name;
   if (v.response) s["ResponseCodeSent"] = v.response->status;
   std::lock_guard lk(rule.samples_mu);
-  if (rule.samples.size() < ring) rule.samples.push_back(s.dump());
-  else rule.samples[rule.samples_next] = s.dump();
+  if (rule.samples.size() < ring)
+    rule.samples.push_back(s.dump());
+  else
+    rule.samples[rule.samples_next] = s.dump();
   rule.samples_next = (rule.samples_next + 1) % ring;
   ++rule.samples_total;
 }
@@ -233,7 +252,8 @@ std::vector<RuleMetrics> Acl::metrics() const {
                    r.counted.load(), r.challenged.load(), r.captcha.load()});
   };
   for (const auto& r : model_->rules) {
-    if (!r->group) add(*r);
+    if (!r->group)
+      add(*r);
     else
       for (const auto& inner : r->group->rules) add(*inner);
   }

@@ -28,7 +28,7 @@ MatchScope parse_scope(const JNode& n) {
 
 Fallback parse_fallback(const JNode& n) {
   return n.choice("FallbackBehavior", {"MATCH", "NO_MATCH"}) == "MATCH" ? Fallback::Match
-                                                                       : Fallback::NoMatch;
+                                                                        : Fallback::NoMatch;
 }
 
 void parse_name_pattern(const JNode& pattern, std::string_view included, std::string_view excluded,
@@ -50,17 +50,23 @@ void parse_name_pattern(const JNode& pattern, std::string_view included, std::st
 
 std::vector<Transform> parse_transforms(const JNode& list) {
   auto items = list.items();
-  if (items.empty()) list.fail("needs at least one transformation (use {\"Priority\":0,\"Type\":\"NONE\"})");
-  if (items.size() > 10) list.fail("has " + std::to_string(items.size()) + " transformations; AWS allows at most 10");
+  if (items.empty())
+    list.fail("needs at least one transformation (use {\"Priority\":0,\"Type\":\"NONE\"})");
+  if (items.size() > 10)
+    list.fail("has " + std::to_string(items.size()) + " transformations; AWS allows at most 10");
   std::vector<std::pair<int64_t, Transform>> by_priority;
   for (const auto& t : items) {
     t.only({"Priority", "Type"});
     int64_t priority = t.integer("Priority", 0, INT32_MAX);
     for (const auto& [p, _] : by_priority)
-      if (p == priority) t.at("Priority").fail("priority " + std::to_string(priority) + " is used twice; transformation priorities must be unique");
+      if (p == priority)
+        t.at("Priority")
+            .fail("priority " + std::to_string(priority) +
+                  " is used twice; transformation priorities must be unique");
     auto type = t.at("Type");
     auto parsed = parse_transform(type.str());
-    if (!parsed) type.fail(json_quoted(type.str()) + " is not one of " + std::string(transform_names()));
+    if (!parsed)
+      type.fail(json_quoted(type.str()) + " is not one of " + std::string(transform_names()));
     by_priority.emplace_back(priority, *parsed);
   }
   std::sort(by_priority.begin(), by_priority.end(),
@@ -76,10 +82,14 @@ FieldSpec parse_field(const JNode& statement, const FieldParseOptions& o) {
   JNode ftm = statement.at("FieldToMatch");
   std::string kind = ftm.single_key("field (UriPath, QueryString, SingleHeader, ...)");
   JNode body = ftm.at(kind).object();
-  if (kind == "UriPath") f.kind = FieldKind::UriPath;
-  else if (kind == "QueryString") f.kind = FieldKind::QueryString;
-  else if (kind == "Method") f.kind = FieldKind::Method;
-  else if (kind == "AllQueryArguments") f.kind = FieldKind::AllQueryArguments;
+  if (kind == "UriPath")
+    f.kind = FieldKind::UriPath;
+  else if (kind == "QueryString")
+    f.kind = FieldKind::QueryString;
+  else if (kind == "Method")
+    f.kind = FieldKind::Method;
+  else if (kind == "AllQueryArguments")
+    f.kind = FieldKind::AllQueryArguments;
   else if (kind == "SingleHeader" || kind == "SingleQueryArgument") {
     f.kind = kind == "SingleHeader" ? FieldKind::SingleHeader : FieldKind::SingleQueryArgument;
     body.only({"Name"});
@@ -132,14 +142,17 @@ FieldSpec parse_field(const JNode& statement, const FieldParseOptions& o) {
                                         : FieldKind::UriFragment;
     body.only({"FallbackBehavior"});
     if (kind != "UriFragment" && !o.allow_ja3_ja4)
-      ftm.at(kind).fail(kind + " can only be inspected by a ByteMatchStatement with PositionalConstraint EXACTLY");
+      ftm.at(kind).fail(
+          kind +
+          " can only be inspected by a ByteMatchStatement with PositionalConstraint EXACTLY");
     f.fallback = body.has("FallbackBehavior") ? parse_fallback(body) : Fallback::NoMatch;
     if (kind != "UriFragment" && !body.has("FallbackBehavior"))
       body.fail("missing required field FallbackBehavior (MATCH or NO_MATCH)");
   } else {
-    ftm.at(kind).fail("is not a FieldToMatch (UriPath, QueryString, SingleHeader, "
-                      "SingleQueryArgument, AllQueryArguments, Body, JsonBody, Method, Headers, "
-                      "Cookies, HeaderOrder, JA3Fingerprint, JA4Fingerprint, UriFragment)");
+    ftm.at(kind).fail(
+        "is not a FieldToMatch (UriPath, QueryString, SingleHeader, "
+        "SingleQueryArgument, AllQueryArguments, Body, JsonBody, Method, Headers, "
+        "Cookies, HeaderOrder, JA3Fingerprint, JA4Fingerprint, UriFragment)");
   }
   if (kind == "UriPath" || kind == "QueryString" || kind == "Method" || kind == "AllQueryArguments")
     body.only({});
@@ -157,7 +170,8 @@ FieldSpec parse_field(const JNode& statement, const FieldParseOptions& o) {
       auto type = t.at("Type");
       auto parsed = parse_pre_parse_transform(type.str());
       if (!parsed)
-        type.fail(json_quoted(type.str()) + " is not one of " + std::string(pre_parse_transform_names()));
+        type.fail(json_quoted(type.str()) + " is not one of " +
+                  std::string(pre_parse_transform_names()));
       by_priority.emplace_back(priority, *parsed);
     }
     std::sort(by_priority.begin(), by_priority.end(),
@@ -186,7 +200,8 @@ void add_query_args(const FieldSpec& f, std::string_view query, FieldValues& out
     if (!arg.empty()) {
       size_t eq = arg.find('=');
       std::string_view name = arg.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? std::string_view() : arg.substr(eq + 1);
+      std::string_view value =
+          eq == std::string_view::npos ? std::string_view() : arg.substr(eq + 1);
       if (f.kind == FieldKind::AllQueryArguments || iequals(name, f.name))
         out.items.emplace_back(value);
     }
@@ -216,9 +231,15 @@ FieldValues::Forced forced(Oversize o) {
 
 void extract_field(const FieldSpec& f, const Request& r, size_t body_limit, FieldValues& out) {
   switch (f.kind) {
-    case FieldKind::UriPath: out.items.emplace_back(r.uri_path); return;
-    case FieldKind::QueryString: out.items.emplace_back(r.query_string); return;
-    case FieldKind::Method: out.items.emplace_back(r.method); return;
+    case FieldKind::UriPath:
+      out.items.emplace_back(r.uri_path);
+      return;
+    case FieldKind::QueryString:
+      out.items.emplace_back(r.query_string);
+      return;
+    case FieldKind::Method:
+      out.items.emplace_back(r.method);
+      return;
     case FieldKind::SingleHeader:
       for (const auto& h : r.headers)
         if (iequals(h.name, f.name)) out.items.emplace_back(h.value);
@@ -250,10 +271,12 @@ void extract_field(const FieldSpec& f, const Request& r, size_t body_limit, Fiel
         return;
       }
       auto res = inspect_json_body(r.body.substr(0, body_limit), f.json);
-      if (res.outcome == JsonBodyResult::Outcome::Match) out.forced = FieldValues::Forced::Match;
+      if (res.outcome == JsonBodyResult::Outcome::Match)
+        out.forced = FieldValues::Forced::Match;
       else if (res.outcome == JsonBodyResult::Outcome::NoMatch)
         out.forced = FieldValues::Forced::NoMatch;
-      else out.items = std::move(res.items);
+      else
+        out.items = std::move(res.items);
       return;
     }
     case FieldKind::Headers: {
@@ -288,7 +311,8 @@ void extract_field(const FieldSpec& f, const Request& r, size_t body_limit, Fiel
           }
           size_t eq = part.find('=');
           std::string_view name = trim(part.substr(0, eq));
-          std::string_view value = eq == std::string_view::npos ? std::string_view() : trim(part.substr(eq + 1));
+          std::string_view value =
+              eq == std::string_view::npos ? std::string_view() : trim(part.substr(eq + 1));
           if (name_selected(f, name, false)) add_key_value(f, name, value, out);
         }
       }
@@ -321,7 +345,8 @@ void extract_field(const FieldSpec& f, const Request& r, size_t body_limit, Fiel
       if (v.empty())
         out.forced = f.fallback == Fallback::Match ? FieldValues::Forced::Match
                                                    : FieldValues::Forced::NoMatch;
-      else out.items.emplace_back(v);
+      else
+        out.items.emplace_back(v);
       return;
     }
   }
@@ -352,7 +377,8 @@ ForwardedIps EvalContext::forwarded_ips(const ForwardedIpConfig& c, bool all) co
     size_t from = parts.size() > 10 ? parts.size() - 10 : 0;  // ANY: at most the last 10
     picked.assign(parts.begin() + from, parts.end());
   } else if (!parts.empty()) {
-    picked.push_back(c.position == ForwardedIpConfig::Position::Last ? parts.back() : parts.front());
+    picked.push_back(c.position == ForwardedIpConfig::Position::Last ? parts.back()
+                                                                     : parts.front());
   }
   for (auto p : picked) {
     auto ip = parse_ip(trim(p));

@@ -12,8 +12,8 @@
 namespace eg::waf {
 
 struct GeoInfo {
-  char country[3] = "XX";       // ISO 3166-1 alpha-2; "XX" when unknown (AWS's label value)
-  char subdivision[4] = "XX";   // ISO 3166-2 subdivision code without the country; "XX" unknown
+  char country[3] = "XX";      // ISO 3166-1 alpha-2; "XX" when unknown (AWS's label value)
+  char subdivision[4] = "XX";  // ISO 3166-2 subdivision code without the country; "XX" unknown
 };
 
 class GeoDatabase {

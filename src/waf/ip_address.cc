@@ -52,8 +52,8 @@ PrefixParse parse_prefix(std::string_view text) {
     std::string_view len = text.substr(slash + 1);
     auto [p, ec] = std::from_chars(len.data(), len.data() + len.size(), length);
     if (len.empty() || ec != std::errc() || p != len.data() + len.size() || length > max) {
-      r.error = "\"" + std::string(text) + "\": the prefix length must be 0 to " +
-                std::to_string(max);
+      r.error =
+          "\"" + std::string(text) + "\": the prefix length must be 0 to " + std::to_string(max);
       return r;
     }
   }

@@ -19,8 +19,8 @@ class IpSetMatcher {
   IpSetMatcher& operator=(IpSetMatcher&&) noexcept;
 
   bool contains(const IpAddress& a) const;
-  size_t size() const;           // prefixes given (after duplicates are merged)
-  size_t memory_bytes() const;   // for /stats and the benchmark
+  size_t size() const;          // prefixes given (after duplicates are merged)
+  size_t memory_bytes() const;  // for /stats and the benchmark
 
  private:
   struct Impl;

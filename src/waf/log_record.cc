@@ -29,7 +29,8 @@ std::string Acl::log_record(const Request& r, const Verdict& v, std::string_view
   json non_terminating = json::array(), groups = json::array();
   for (const auto* c : v.counted) {
     json entry = {{"ruleId", c->name}, {"action", "COUNT"}, {"ruleMatchDetails", json::array()}};
-    if (c->rule_group.empty()) non_terminating.push_back(entry);
+    if (c->rule_group.empty())
+      non_terminating.push_back(entry);
     else
       groups.push_back({{"ruleGroupId", c->rule_group},
                         {"terminatingRule", nullptr},
@@ -37,11 +38,12 @@ std::string Acl::log_record(const Request& r, const Verdict& v, std::string_view
                         {"excludedRules", nullptr}});
   }
   if (v.terminating && !v.terminating->rule_group.empty())
-    groups.push_back({{"ruleGroupId", v.terminating->rule_group},
-                      {"terminatingRule", {{"ruleId", v.terminating->name},
-                                           {"action", std::string(action_name(v.action))}}},
-                      {"nonTerminatingMatchingRules", json::array()},
-                      {"excludedRules", nullptr}});
+    groups.push_back(
+        {{"ruleGroupId", v.terminating->rule_group},
+         {"terminatingRule",
+          {{"ruleId", v.terminating->name}, {"action", std::string(action_name(v.action))}}},
+         {"nonTerminatingMatchingRules", json::array()},
+         {"excludedRules", nullptr}});
   json rate = json::array();
   for (const auto& m : v.rate_limited)
     rate.push_back({{"rateBasedRuleId", m.rule ? m.rule->display : ""},
@@ -52,7 +54,8 @@ std::string Acl::log_record(const Request& r, const Verdict& v, std::string_view
   json inserted = nullptr;
   if (!v.insert_headers.empty()) {
     inserted = json::array();
-    for (const auto& h : v.insert_headers) inserted.push_back({{"name", h.name}, {"value", h.value}});
+    for (const auto& h : v.insert_headers)
+      inserted.push_back({{"name", h.name}, {"value", h.value}});
   }
   json rec = {
       {"timestamp", timestamp_ms},

@@ -8,7 +8,8 @@ namespace eg::waf {
 
 namespace {
 
-constexpr std::string_view kAWSManagedRulesCommonRuleSet = R"json({"Name": "AWSManagedRulesCommonRuleSet", "LabelNamespace": "awswaf:managed:aws:core-rule-set:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesCommonRuleSet"},
+constexpr std::string_view kAWSManagedRulesCommonRuleSet =
+    R"json({"Name": "AWSManagedRulesCommonRuleSet", "LabelNamespace": "awswaf:managed:aws:core-rule-set:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesCommonRuleSet"},
  "Rules": [
   {"Name": "NoUserAgent_HEADER", "Priority": 0, "Statement": {"NotStatement": {"Statement": {"SizeConstraintStatement": {"FieldToMatch": {"SingleHeader": {"Name": "user-agent"}}, "ComparisonOperator": "GT", "Size": 0, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "NoUserAgent_Header"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "NoUserAgent_HEADER"}},
   {"Name": "UserAgent_BadBots_HEADER", "Priority": 1, "Statement": {"RegexMatchStatement": {"RegexString": "nessus|nmap|nikto|sqlmap|masscan|zgrab|dirbuster|acunetix|wpscan|openvas|w3af|havij", "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}}, "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "BadBots_Header"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "UserAgent_BadBots_HEADER"}},
@@ -34,7 +35,8 @@ constexpr std::string_view kAWSManagedRulesCommonRuleSet = R"json({"Name": "AWSM
   {"Name": "CrossSiteScripting_URIPATH", "Priority": 21, "Statement": {"XssMatchStatement": {"FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "HTML_ENTITY_DECODE"}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "CrossSiteScripting_UriPath"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "CrossSiteScripting_URIPATH"}}
  ]})json";
 
-constexpr std::string_view kAWSManagedRulesKnownBadInputsRuleSet = R"json({"Name": "AWSManagedRulesKnownBadInputsRuleSet", "LabelNamespace": "awswaf:managed:aws:known-bad-inputs:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesKnownBadInputsRuleSet"},
+constexpr std::string_view kAWSManagedRulesKnownBadInputsRuleSet =
+    R"json({"Name": "AWSManagedRulesKnownBadInputsRuleSet", "LabelNamespace": "awswaf:managed:aws:known-bad-inputs:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesKnownBadInputsRuleSet"},
  "Rules": [
   {"Name": "JavaDeserializationRCE_HEADER", "Priority": 0, "Statement": {"RegexMatchStatement": {"RegexString": "java\\.lang\\.(?:runtime|processbuilder)|getruntime\\(\\)\\.exec|class\\.module\\.classloader|\\(java\\.lang\\.|springframework\\.context\\.support", "FieldToMatch": {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "OversizeHandling": "CONTINUE"}}, "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "LOWERCASE"}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "JavaDeserializationRCE_Header"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "JavaDeserializationRCE_HEADER"}},
   {"Name": "JavaDeserializationRCE_BODY", "Priority": 1, "Statement": {"RegexMatchStatement": {"RegexString": "java\\.lang\\.(?:runtime|processbuilder)|getruntime\\(\\)\\.exec|class\\.module\\.classloader|\\(java\\.lang\\.|springframework\\.context\\.support", "FieldToMatch": {"Body": {"OversizeHandling": "CONTINUE"}}, "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "LOWERCASE"}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "JavaDeserializationRCE_Body"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "JavaDeserializationRCE_BODY"}},
@@ -49,7 +51,8 @@ constexpr std::string_view kAWSManagedRulesKnownBadInputsRuleSet = R"json({"Name
   {"Name": "Log4JRCE_URIPATH", "Priority": 10, "Statement": {"RegexMatchStatement": {"RegexString": "\\$\\{(?:[^}]{0,30}\\$\\{[^}]*\\}[^}]{0,30})*(?:jndi|j\\}?n\\}?d\\}?i|lower:|upper:|env:|sys:|::-|date:|main:)", "FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "LOWERCASE"}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "Log4JRCE_UriPath"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "Log4JRCE_URIPATH"}}
  ]})json";
 
-constexpr std::string_view kAWSManagedRulesSQLiRuleSet = R"json({"Name": "AWSManagedRulesSQLiRuleSet", "LabelNamespace": "awswaf:managed:aws:sql-database:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesSQLiRuleSet"},
+constexpr std::string_view kAWSManagedRulesSQLiRuleSet =
+    R"json({"Name": "AWSManagedRulesSQLiRuleSet", "LabelNamespace": "awswaf:managed:aws:sql-database:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesSQLiRuleSet"},
  "Rules": [
   {"Name": "SQLi_QUERYARGUMENTS", "Priority": 0, "Statement": {"SqliMatchStatement": {"FieldToMatch": {"AllQueryArguments": {}}, "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "HTML_ENTITY_DECODE"}], "SensitivityLevel": "LOW"}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "SQLi_QueryArguments"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "SQLi_QUERYARGUMENTS"}},
   {"Name": "SQLiExtendedPatterns_QUERYARGUMENTS", "Priority": 1, "Statement": {"RegexMatchStatement": {"RegexString": "union(?:\\s|/\\*.*?\\*/)+(?:all(?:\\s|/\\*.*?\\*/)+)?select|(?:sleep|benchmark|pg_sleep)\\s*\\(|waitfor\\s+delay|information_schema|load_file\\s*\\(|into\\s+(?:out|dump)file", "FieldToMatch": {"AllQueryArguments": {}}, "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "LOWERCASE"}, {"Priority": 2, "Type": "COMPRESS_WHITE_SPACE"}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "SQLiExtendedPatterns_QueryArguments"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "SQLiExtendedPatterns_QUERYARGUMENTS"}},
@@ -59,14 +62,16 @@ constexpr std::string_view kAWSManagedRulesSQLiRuleSet = R"json({"Name": "AWSMan
   {"Name": "SQLi_URIPATH", "Priority": 5, "Statement": {"SqliMatchStatement": {"FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "HTML_ENTITY_DECODE"}], "SensitivityLevel": "LOW"}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "SQLi_UriPath"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "SQLi_URIPATH"}}
  ]})json";
 
-constexpr std::string_view kAWSManagedRulesAmazonIpReputationList = R"json({"Name": "AWSManagedRulesAmazonIpReputationList", "LabelNamespace": "awswaf:managed:aws:amazon-ip-list:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesAmazonIpReputationList"},
+constexpr std::string_view kAWSManagedRulesAmazonIpReputationList =
+    R"json({"Name": "AWSManagedRulesAmazonIpReputationList", "LabelNamespace": "awswaf:managed:aws:amazon-ip-list:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesAmazonIpReputationList"},
  "Rules": [
   {"Name": "AWSManagedIPReputationList", "Priority": 0, "Statement": {"OrStatement": {"Statements": [{"IPSetReferenceStatement": {"ARN": "managed:AWSManagedIPReputationList"}}, {"IPSetReferenceStatement": {"ARN": "managed:AWSManagedIPReputationList-v6"}}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "AWSManagedIPReputationList"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedIPReputationList"}},
   {"Name": "AWSManagedReconnaissanceList", "Priority": 1, "Statement": {"OrStatement": {"Statements": [{"IPSetReferenceStatement": {"ARN": "managed:AWSManagedReconnaissanceList"}}, {"IPSetReferenceStatement": {"ARN": "managed:AWSManagedReconnaissanceList-v6"}}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "AWSManagedReconnaissanceList"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedReconnaissanceList"}},
   {"Name": "AWSManagedIPDDoSList", "Priority": 2, "Statement": {"OrStatement": {"Statements": [{"IPSetReferenceStatement": {"ARN": "managed:AWSManagedIPDDoSList"}}, {"IPSetReferenceStatement": {"ARN": "managed:AWSManagedIPDDoSList-v6"}}]}}, "Action": {"Count": {}}, "RuleLabels": [{"Name": "AWSManagedIPDDoSList"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedIPDDoSList"}}
  ]})json";
 
-constexpr std::string_view kAWSManagedRulesAnonymousIpList = R"json({"Name": "AWSManagedRulesAnonymousIpList", "LabelNamespace": "awswaf:managed:aws:anonymous-ip-list:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesAnonymousIpList"},
+constexpr std::string_view kAWSManagedRulesAnonymousIpList =
+    R"json({"Name": "AWSManagedRulesAnonymousIpList", "LabelNamespace": "awswaf:managed:aws:anonymous-ip-list:", "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AWSManagedRulesAnonymousIpList"},
  "Rules": [
   {"Name": "AnonymousIPList", "Priority": 0, "Statement": {"OrStatement": {"Statements": [{"IPSetReferenceStatement": {"ARN": "managed:AnonymousIPList"}}, {"IPSetReferenceStatement": {"ARN": "managed:AnonymousIPList-v6"}}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "AnonymousIPList"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "AnonymousIPList"}},
   {"Name": "HostingProviderIPList", "Priority": 1, "Statement": {"OrStatement": {"Statements": [{"IPSetReferenceStatement": {"ARN": "managed:HostingProviderIPList"}}, {"IPSetReferenceStatement": {"ARN": "managed:HostingProviderIPList-v6"}}]}}, "Action": {"Block": {}}, "RuleLabels": [{"Name": "HostingProviderIPList"}], "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "HostingProviderIPList"}}
@@ -74,9 +79,11 @@ constexpr std::string_view kAWSManagedRulesAnonymousIpList = R"json({"Name": "AW
 
 constexpr std::array<ManagedGroup, 5> kGroups{{
     {"AWS", "AWSManagedRulesCommonRuleSet", "core-rule-set", kAWSManagedRulesCommonRuleSet},
-    {"AWS", "AWSManagedRulesKnownBadInputsRuleSet", "known-bad-inputs", kAWSManagedRulesKnownBadInputsRuleSet},
+    {"AWS", "AWSManagedRulesKnownBadInputsRuleSet", "known-bad-inputs",
+     kAWSManagedRulesKnownBadInputsRuleSet},
     {"AWS", "AWSManagedRulesSQLiRuleSet", "sql-database", kAWSManagedRulesSQLiRuleSet},
-    {"AWS", "AWSManagedRulesAmazonIpReputationList", "amazon-ip-list", kAWSManagedRulesAmazonIpReputationList},
+    {"AWS", "AWSManagedRulesAmazonIpReputationList", "amazon-ip-list",
+     kAWSManagedRulesAmazonIpReputationList},
     {"AWS", "AWSManagedRulesAnonymousIpList", "anonymous-ip-list", kAWSManagedRulesAnonymousIpList},
 }};
 

@@ -24,8 +24,20 @@ class EvalContext;
 // ---- fields --------------------------------------------------------------------------
 
 enum class FieldKind : uint8_t {
-  UriPath, QueryString, SingleHeader, SingleQueryArgument, AllQueryArguments, Body, JsonBody,
-  Method, Headers, Cookies, HeaderOrder, JA3Fingerprint, JA4Fingerprint, UriFragment,
+  UriPath,
+  QueryString,
+  SingleHeader,
+  SingleQueryArgument,
+  AllQueryArguments,
+  Body,
+  JsonBody,
+  Method,
+  Headers,
+  Cookies,
+  HeaderOrder,
+  JA3Fingerprint,
+  JA4Fingerprint,
+  UriFragment,
 };
 enum class Oversize : uint8_t { Continue, Match, NoMatch };
 enum class MatchScope : uint8_t { All, Key, Value };
@@ -35,16 +47,16 @@ enum class Fallback : uint8_t { None, Match, NoMatch };
 // per request (interned by the compiler; `id` indexes the request's cache).
 struct FieldSpec {
   FieldKind kind = FieldKind::UriPath;
-  std::string name;                       // SingleHeader/SingleQueryArgument (lowercased)
-  std::vector<std::string> names;         // Headers/Cookies Included/Excluded
-  bool excluded = false;                  // names are ExcludedHeaders/ExcludedCookies
+  std::string name;                // SingleHeader/SingleQueryArgument (lowercased)
+  std::vector<std::string> names;  // Headers/Cookies Included/Excluded
+  bool excluded = false;           // names are ExcludedHeaders/ExcludedCookies
   MatchScope scope = MatchScope::All;
   Oversize oversize = Oversize::Continue;
-  Fallback fallback = Fallback::None;     // JA3/JA4/UriFragment
+  Fallback fallback = Fallback::None;  // JA3/JA4/UriFragment
   JsonBodySpec json;
   std::vector<PreParseTransform> pre_parse;
-  std::vector<Transform> transforms;      // in priority order
-  std::string key;                        // canonical text, for interning
+  std::vector<Transform> transforms;  // in priority order
+  std::string key;                    // canonical text, for interning
   uint32_t id = 0;
 };
 
@@ -87,15 +99,15 @@ struct RuleAction {
   int response_code = 403;                   // Block
   std::vector<http::Header> response_headers;
   const CustomResponseBody* body = nullptr;
-  uint32_t immunity_s = 300;                 // Captcha/Challenge
+  uint32_t immunity_s = 300;  // Captcha/Challenge
 };
 
 struct RuleGroupModel;
 
 struct CompiledRule {
-  std::string name;          // as in the document
-  std::string display;       // "Group/Rule" inside groups, for logs and traces
-  std::string rule_group;    // group's name for inner rules ("" at top level)
+  std::string name;        // as in the document
+  std::string display;     // "Group/Rule" inside groups, for logs and traces
+  std::string rule_group;  // group's name for inner rules ("" at top level)
   int64_t priority = 0;
   std::unique_ptr<Statement> statement;
   RuleAction action;
@@ -105,7 +117,7 @@ struct CompiledRule {
   std::unique_ptr<Statement> scope_down;  // ManagedRuleGroupStatement.ScopeDownStatement
   bool override_count = false;            // OverrideAction: Count
   std::map<std::string, RuleAction> action_overrides;  // inner rule name -> action
-  std::string label_namespace;            // context for LabelMatch keys without a prefix
+  std::string label_namespace;                 // context for LabelMatch keys without a prefix
   std::shared_ptr<class RateLimiter> limiter;  // RateBasedStatement rules
   bool sampled = true;
   std::string metric_name;
@@ -141,7 +153,7 @@ struct AclModel {
   FailurePolicy on_error = FailurePolicy::Open;
   size_t sampled_per_rule = 100;
   double rate_clock_speed = 1;  // rate windows' clock: now_s = wall ms * speed / 1000
-  std::string document_json;  // the WebACL as loaded, for GetWebACL
+  std::string document_json;    // the WebACL as loaded, for GetWebACL
 };
 
 }  // namespace eg::waf

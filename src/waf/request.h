@@ -10,17 +10,17 @@
 namespace eg::waf {
 
 struct Request {
-  IpAddress client_ip;             // the connection's peer address
-  std::string_view method;         // "GET"
-  std::string_view uri_path;       // as received, not decoded or normalised
-  std::string_view query_string;   // after '?', without it
-  const http::Headers& headers;    // wire order, names as received
-  std::string_view body;           // what has been read (the proxy buffers it)
-  std::string_view ja3;            // 32 hex chars when the TLS listener saw a ClientHello
-  std::string_view ja4;            // 36 chars, likewise
+  IpAddress client_ip;            // the connection's peer address
+  std::string_view method;        // "GET"
+  std::string_view uri_path;      // as received, not decoded or normalised
+  std::string_view query_string;  // after '?', without it
+  const http::Headers& headers;   // wire order, names as received
+  std::string_view body;          // what has been read (the proxy buffers it)
+  std::string_view ja3;           // 32 hex chars when the TLS listener saw a ClientHello
+  std::string_view ja4;           // 36 chars, likewise
   std::string_view request_id;
   bool https = false;
-  int64_t now_ms = 0;              // wall clock, ms since the epoch (tokens, logs, rate windows)
+  int64_t now_ms = 0;  // wall clock, ms since the epoch (tokens, logs, rate windows)
 };
 
 }  // namespace eg::waf

@@ -68,8 +68,8 @@ void IpSetHandle::rebuild_locked() {
 
 void IpSetHandle::persist_locked() const {
   if (source_file.empty()) return;
-  nlohmann::json set = {{"Name", name}, {"Id", id}, {"ARN", arn},
-                        {"IPAddressVersion", v6 ? "IPV6" : "IPV4"}};
+  nlohmann::json set = {
+      {"Name", name}, {"Id", id}, {"ARN", arn}, {"IPAddressVersion", v6 ? "IPV6" : "IPV4"}};
   if (!description.empty()) set["Description"] = description;
   nlohmann::json addresses = nlohmann::json::array(), expiry = nlohmann::json::object();
   for (const auto& e : entries_) {
@@ -95,8 +95,8 @@ IpSetHandle::UpdateStatus IpSetHandle::update(const std::vector<IpSetEntry>& ent
                                               std::string& error) {
   for (const auto& e : entries)
     if (e.prefix.address.v6 != v6) {
-      error = e.text + " is an " + (v6 ? "IPv4" : "IPv6") + " address; IP set " + name +
-              " holds " + (v6 ? "IPV6" : "IPV4") + " addresses only";
+      error = e.text + " is an " + (v6 ? "IPv4" : "IPv6") + " address; IP set " + name + " holds " +
+              (v6 ? "IPV6" : "IPV4") + " addresses only";
       return UpdateStatus::Invalid;
     }
   std::lock_guard lk(mu_);
@@ -122,8 +122,10 @@ bool IpSetHandle::add(std::string_view cidr, int64_t expires_ms, std::string& er
   std::lock_guard lk(mu_);
   auto it = std::find_if(entries_.begin(), entries_.end(),
                          [&](const IpSetEntry& e) { return e.text == cidr; });
-  if (it != entries_.end()) it->expires_ms = expires_ms;
-  else entries_.push_back(IpSetEntry{std::string(cidr), *p.prefix, expires_ms});
+  if (it != entries_.end())
+    it->expires_ms = expires_ms;
+  else
+    entries_.push_back(IpSetEntry{std::string(cidr), *p.prefix, expires_ms});
   rebuild_locked();
   persist_locked();
   return true;
@@ -142,7 +144,8 @@ bool IpSetHandle::remove(std::string_view cidr) {
 bool IpSetHandle::expire(int64_t now_ms) {
   std::lock_guard lk(mu_);
   auto before = entries_.size();
-  std::erase_if(entries_, [&](const IpSetEntry& e) { return e.expires_ms && e.expires_ms <= now_ms; });
+  std::erase_if(entries_,
+                [&](const IpSetEntry& e) { return e.expires_ms && e.expires_ms <= now_ms; });
   if (entries_.size() == before) return false;
   rebuild_locked();
   persist_locked();

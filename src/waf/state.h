@@ -15,9 +15,9 @@
 namespace eg::waf {
 
 struct IpSetEntry {
-  std::string text;         // as given ("192.0.2.0/24")
+  std::string text;  // as given ("192.0.2.0/24")
   IpPrefix prefix;
-  int64_t expires_ms = 0;   // 0: permanent; else removed at this wall-clock time
+  int64_t expires_ms = 0;  // 0: permanent; else removed at this wall-clock time
 };
 
 class IpSetHandle {
@@ -28,7 +28,9 @@ class IpSetHandle {
   bool envelope = false;    // the file is `get-ip-set` output ({"IPSet":..., "LockToken":...})
 
   // Lock-free for the request path: the matcher is swapped atomically on change.
-  bool contains(const IpAddress& a) const { return matcher_.load(std::memory_order_acquire)->contains(a); }
+  bool contains(const IpAddress& a) const {
+    return matcher_.load(std::memory_order_acquire)->contains(a);
+  }
 
   std::vector<IpSetEntry> entries() const;
   std::string canonical() const;  // the addresses and expiries, sorted: equal sets compare equal

@@ -268,7 +268,7 @@ web_acl: {file: {acl}, search_strings: base64}
     assert send(gw, "/api/x", headers={"x-amzn-waf-verified": "forged"})[0] == 200
     assert origin.last().header_values("x-amzn-waf-verified") == ["yes"]
     assert send(gw, "/other")[0] == 200
-    assert origin.last().header("x-amzn-waf-verified") == "forged"
+    assert origin.last().header("x-amzn-waf-verified") != "yes"  # only the matching rule inserts
 
 
 def test_waf_test_command_shows_every_rule_and_the_action(tmp_path):

@@ -11,8 +11,10 @@ namespace eg::waf {
 
 ForwardedIpConfig parse_forwarded_ip(const JNode& n, bool with_position) {
   ForwardedIpConfig c;
-  if (with_position) n.only({"HeaderName", "FallbackBehavior", "Position"});
-  else n.only({"HeaderName", "FallbackBehavior"});
+  if (with_position)
+    n.only({"HeaderName", "FallbackBehavior", "Position"});
+  else
+    n.only({"HeaderName", "FallbackBehavior"});
   JNode h = n.at("HeaderName");
   c.header = to_lower(h.str());
   if (c.header.empty() || c.header.size() > 255 ||
@@ -94,8 +96,7 @@ std::unique_ptr<Statement> parse_ip_set_reference(const JNode& body, Compiler& c
   std::optional<ForwardedIpConfig> fwd;
   if (body.has("IPSetForwardedIPConfig"))
     fwd = parse_forwarded_ip(body.at("IPSetForwardedIPConfig"), true);
-  return make(std::move(fwd),
-              [set](EvalContext&, const IpAddress& a) { return set->contains(a); });
+  return make(std::move(fwd), [set](EvalContext&, const IpAddress& a) { return set->contains(a); });
 }
 
 std::unique_ptr<Statement> parse_geo_match(const JNode& body, Compiler& c, const Place&) {
@@ -103,7 +104,8 @@ std::unique_ptr<Statement> parse_geo_match(const JNode& body, Compiler& c, const
   std::vector<std::string> codes;
   for (const auto& n : body.items("CountryCodes", 1, 50)) {
     std::string cc = n.str();
-    if (cc.size() != 2 || !std::isupper((unsigned char)cc[0]) || !std::isupper((unsigned char)cc[1]))
+    if (cc.size() != 2 || !std::isupper((unsigned char)cc[0]) ||
+        !std::isupper((unsigned char)cc[1]))
       n.fail(json_quoted(cc) + " is not an ISO 3166-1 alpha-2 country code (two capital letters)");
     codes.push_back(cc);
   }
@@ -115,7 +117,8 @@ std::unique_ptr<Statement> parse_geo_match(const JNode& body, Compiler& c, const
 std::unique_ptr<Statement> parse_asn_match(const JNode& body, Compiler& c, const Place&) {
   body.only({"AsnList", "ForwardedIPConfig"});
   std::vector<uint32_t> asns;
-  for (const auto& n : body.items("AsnList", 1, 100)) asns.push_back(uint32_t(n.integer(0, 4294967295LL)));
+  for (const auto& n : body.items("AsnList", 1, 100))
+    asns.push_back(uint32_t(n.integer(0, 4294967295LL)));
   std::optional<ForwardedIpConfig> fwd;
   if (body.has("ForwardedIPConfig")) fwd = parse_forwarded_ip(body.at("ForwardedIPConfig"), false);
   const AsnDatabase* db = &c.asn(body);

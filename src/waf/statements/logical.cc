@@ -7,7 +7,8 @@ namespace {
 
 class AllOf : public Statement {
  public:
-  explicit AllOf(std::vector<std::unique_ptr<Statement>> s, bool any) : s_(std::move(s)), any_(any) {}
+  explicit AllOf(std::vector<std::unique_ptr<Statement>> s, bool any)
+      : s_(std::move(s)), any_(any) {}
   bool matches(EvalContext& ctx) const override {
     for (const auto& s : s_)
       if (s->matches(ctx) == any_) return any_;

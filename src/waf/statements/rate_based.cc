@@ -36,16 +36,20 @@ class RateBased : public Statement {
     for (size_t i = 0; i < parts_.size(); ++i) {
       if (i) key += '\x1f';
       switch (append(ctx, parts_[i], key)) {
-        case Part::Ok: break;
-        case Part::Missing: return false;
-        case Part::FallbackMatch: return true;
+        case Part::Ok:
+          break;
+        case Part::Missing:
+          return false;
+        case Part::FallbackMatch:
+          return true;
       }
     }
     int64_t now_s = int64_t(double(ctx.request.now_ms) * clock_speed_ / 1000.0);
     bool over = limiter_->count(key, now_s);
     if (over && ctx.rate_matches) ctx.rate_matches->push_back(RateMatch{ctx.rule, key, limit_});
-    if (ctx.note) *ctx.note = "rate key " + printable(key) + (over ? " is over " : " is within ") +
-                              std::to_string(limit_) + " requests per window";
+    if (ctx.note)
+      *ctx.note = "rate key " + printable(key) + (over ? " is over " : " is within ") +
+                  std::to_string(limit_) + " requests per window";
     return over;
   }
 
@@ -60,7 +64,9 @@ class RateBased : public Statement {
 
   Part append(EvalContext& ctx, const KeyPart& p, std::string& key) const {
     switch (p.kind) {
-      case KeyPart::Kind::Ip: key += to_string(ctx.request.client_ip); return Part::Ok;
+      case KeyPart::Kind::Ip:
+        key += to_string(ctx.request.client_ip);
+        return Part::Ok;
       case KeyPart::Kind::ForwardedIp: {
         ForwardedIps ips = ctx.forwarded_ips(*fwd_, false);
         if (ips.status == ForwardedIps::Status::Absent) return Part::Missing;
@@ -79,7 +85,8 @@ class RateBased : public Statement {
       case KeyPart::Kind::LabelNamespace: {
         std::vector<std::string_view> names;
         for (const auto& l : ctx.labels)
-          if (l.starts_with(p.label_namespace) || l.find(":" + p.label_namespace) != std::string::npos)
+          if (l.starts_with(p.label_namespace) ||
+              l.find(":" + p.label_namespace) != std::string::npos)
             names.push_back(l);
         if (names.empty()) return Part::Missing;
         std::sort(names.begin(), names.end());
@@ -126,7 +133,8 @@ std::unique_ptr<Statement> parse_rate_based(const JNode& body, Compiler& c, cons
   if (body.has("ForwardedIPConfig")) fwd = parse_forwarded_ip(body.at("ForwardedIPConfig"), false);
 
   std::vector<KeyPart> parts;
-  if (type == "IP") parts.push_back({KeyPart::Kind::Ip});
+  if (type == "IP")
+    parts.push_back({KeyPart::Kind::Ip});
   else if (type == "FORWARDED_IP") {
     if (!fwd) body.fail("AggregateKeyType FORWARDED_IP needs a ForwardedIPConfig");
     parts.push_back({KeyPart::Kind::ForwardedIp});
@@ -147,7 +155,8 @@ std::unique_ptr<Statement> parse_rate_based(const JNode& body, Compiler& c, cons
         (void)what;
         return n;
       };
-      if (kind == "IP") part.kind = KeyPart::Kind::Ip;
+      if (kind == "IP")
+        part.kind = KeyPart::Kind::Ip;
       else if (kind == "ForwardedIP") {
         if (!fwd) kb.fail("a ForwardedIP custom key needs the statement's ForwardedIPConfig");
         part.kind = KeyPart::Kind::ForwardedIp;
@@ -155,16 +164,24 @@ std::unique_ptr<Statement> parse_rate_based(const JNode& body, Compiler& c, cons
         ip_only = false;
         part.kind = KeyPart::Kind::Field;
         nlohmann::json ftm;
-        if (kind == "Header") ftm = {{"SingleHeader", {{"Name", named("header")}}}};
-        else if (kind == "QueryArgument") ftm = {{"SingleQueryArgument", {{"Name", named("argument")}}}};
+        if (kind == "Header")
+          ftm = {{"SingleHeader", {{"Name", named("header")}}}};
+        else if (kind == "QueryArgument")
+          ftm = {{"SingleQueryArgument", {{"Name", named("argument")}}}};
         else if (kind == "Cookie")
-          ftm = {{"Cookies", {{"MatchPattern", {{"IncludedCookies", {named("cookie")}}}},
-                              {"MatchScope", "VALUE"}, {"OversizeHandling", "CONTINUE"}}}};
-        else if (kind == "QueryString") ftm = {{"QueryString", nlohmann::json::object()}};
-        else if (kind == "UriPath") ftm = {{"UriPath", nlohmann::json::object()}};
-        else if (kind == "HTTPMethod") ftm = {{"Method", nlohmann::json::object()}};
+          ftm = {{"Cookies",
+                  {{"MatchPattern", {{"IncludedCookies", {named("cookie")}}}},
+                   {"MatchScope", "VALUE"},
+                   {"OversizeHandling", "CONTINUE"}}}};
+        else if (kind == "QueryString")
+          ftm = {{"QueryString", nlohmann::json::object()}};
+        else if (kind == "UriPath")
+          ftm = {{"UriPath", nlohmann::json::object()}};
+        else if (kind == "HTTPMethod")
+          ftm = {{"Method", nlohmann::json::object()}};
         else if (kind == "JA3Fingerprint" || kind == "JA4Fingerprint")
-          ftm = {{kind, {{"FallbackBehavior", kb.choice("FallbackBehavior", {"MATCH", "NO_MATCH"})}}}};
+          ftm = {
+              {kind, {{"FallbackBehavior", kb.choice("FallbackBehavior", {"MATCH", "NO_MATCH"})}}}};
         else if (kind == "LabelNamespace") {
           part.kind = KeyPart::Kind::LabelNamespace;
           part.label_namespace = kb.str("Namespace");
@@ -174,9 +191,10 @@ std::unique_ptr<Statement> parse_rate_based(const JNode& body, Compiler& c, cons
           part.kind = KeyPart::Kind::Asn;
           part.asn = &c.asn(kb);
         } else {
-          k.at(kind).fail("is not a custom key (Header, Cookie, QueryArgument, QueryString, "
-                          "HTTPMethod, ForwardedIP, IP, LabelNamespace, UriPath, "
-                          "JA3Fingerprint, JA4Fingerprint, ASN)");
+          k.at(kind).fail(
+              "is not a custom key (Header, Cookie, QueryArgument, QueryString, "
+              "HTTPMethod, ForwardedIP, IP, LabelNamespace, UriPath, "
+              "JA3Fingerprint, JA4Fingerprint, ASN)");
         }
         if (part.kind == KeyPart::Kind::Field) {
           FieldParseOptions o;
@@ -193,8 +211,10 @@ std::unique_ptr<Statement> parse_rate_based(const JNode& body, Compiler& c, cons
       parts.push_back(std::move(part));
     }
     if (ip_only)
-      body.at("CustomKeys").fail("IP and ForwardedIP custom keys need at least one other key "
-                                 "(use AggregateKeyType IP or FORWARDED_IP for an address alone)");
+      body.at("CustomKeys")
+          .fail(
+              "IP and ForwardedIP custom keys need at least one other key "
+              "(use AggregateKeyType IP or FORWARDED_IP for an address alone)");
   }
 
   std::unique_ptr<Statement> scope_down;

@@ -38,10 +38,14 @@ enum class Position : uint8_t { Exactly, StartsWith, EndsWith, Contains, Contain
 
 bool byte_match(std::string_view hay, std::string_view needle, Position pos) {
   switch (pos) {
-    case Position::Exactly: return hay == needle;
-    case Position::StartsWith: return hay.starts_with(needle);
-    case Position::EndsWith: return hay.ends_with(needle);
-    case Position::Contains: return hay.find(needle) != std::string_view::npos;
+    case Position::Exactly:
+      return hay == needle;
+    case Position::StartsWith:
+      return hay.starts_with(needle);
+    case Position::EndsWith:
+      return hay.ends_with(needle);
+    case Position::Contains:
+      return hay.find(needle) != std::string_view::npos;
     case Position::ContainsWord:
       // The search string appears bounded by non-word characters or the ends (§3.2).
       for (size_t at = hay.find(needle); at != std::string_view::npos;
@@ -70,13 +74,14 @@ std::unique_ptr<Statement> parse_byte_match(const JNode& body, Compiler& c, cons
                                        : Position::ContainsWord;
   std::string needle = c.search_string(body.at("SearchString"));
   if (needle.size() > 200)
-    body.at("SearchString").fail("is " + std::to_string(needle.size()) + " bytes; AWS allows at most 200");
-  if (needle.empty() && pos != Position::Exactly)
-    body.at("SearchString").fail("must not be empty");
+    body.at("SearchString")
+        .fail("is " + std::to_string(needle.size()) + " bytes; AWS allows at most 200");
+  if (needle.empty() && pos != Position::Exactly) body.at("SearchString").fail("must not be empty");
   if (pos == Position::ContainsWord)
     for (unsigned char ch : needle)
       if (!is_word_char(ch))
-        body.at("SearchString").fail("CONTAINS_WORD needs a search string of A-Z, a-z, 0-9 and _ only");
+        body.at("SearchString")
+            .fail("CONTAINS_WORD needs a search string of A-Z, a-z, 0-9 and _ only");
   FieldParseOptions o;
   o.allow_ja3_ja4 = pos == Position::Exactly;
   const FieldSpec& f = c.field(body, o);
@@ -110,27 +115,38 @@ std::unique_ptr<Statement> parse_size_constraint(const JNode& body, Compiler& c,
   auto op = body.choice("ComparisonOperator", {"EQ", "NE", "LE", "LT", "GE", "GT"});
   int64_t size = body.integer("Size", 0, 21474836480LL);
   const FieldSpec& f = c.field(body);
-  return make(f, [op = op[0] == 'E' ? 0 : op[0] == 'N' ? 1 : op == "LE" ? 2 : op == "LT" ? 3 : op == "GE" ? 4 : 5,
+  return make(f, [op = op[0] == 'E'   ? 0
+                       : op[0] == 'N' ? 1
+                       : op == "LE"   ? 2
+                       : op == "LT"   ? 3
+                       : op == "GE"   ? 4
+                                      : 5,
                   size](std::string_view item) {
     int64_t n = int64_t(item.size());
     switch (op) {
-      case 0: return n == size;
-      case 1: return n != size;
-      case 2: return n <= size;
-      case 3: return n < size;
-      case 4: return n >= size;
-      default: return n > size;
+      case 0:
+        return n == size;
+      case 1:
+        return n != size;
+      case 2:
+        return n <= size;
+      case 3:
+        return n < size;
+      case 4:
+        return n >= size;
+      default:
+        return n > size;
     }
   });
 }
 
 std::unique_ptr<Statement> parse_sqli_match(const JNode& body, Compiler& c, const Place&) {
-  body.only({"FieldToMatch", "TextTransformations", "SensitivityLevel",
-             "PreParseTextTransformations"});
-  Sensitivity s = body.has("SensitivityLevel") &&
-                          body.choice("SensitivityLevel", {"LOW", "HIGH"}) == "HIGH"
-                      ? Sensitivity::High
-                      : Sensitivity::Low;
+  body.only(
+      {"FieldToMatch", "TextTransformations", "SensitivityLevel", "PreParseTextTransformations"});
+  Sensitivity s =
+      body.has("SensitivityLevel") && body.choice("SensitivityLevel", {"LOW", "HIGH"}) == "HIGH"
+          ? Sensitivity::High
+          : Sensitivity::Low;
   const FieldSpec& f = c.field(body);
   return make(f, [s](std::string_view item) { return sqli_match(item, s); });
 }

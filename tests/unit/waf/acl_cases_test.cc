@@ -100,7 +100,8 @@ TEST_P(AclCases, Run) {
     SCOPED_TRACE(name);
     http::Headers headers;
     if (rq["headers"])
-      for (const auto& h : rq["headers"]) headers.add(h[0].as<std::string>(), h[1].as<std::string>());
+      for (const auto& h : rq["headers"])
+        headers.add(h[0].as<std::string>(), h[1].as<std::string>());
     std::string url = rq["url"] ? rq["url"].as<std::string>() : "/";
     std::string method = rq["method"] ? rq["method"].as<std::string>() : "GET";
     std::string body = rq["body"] ? rq["body"].as<std::string>() : "";
@@ -134,7 +135,8 @@ TEST_P(AclCases, Run) {
     for (const auto& l : v.labels) all_labels += l + "\n";
     for (const auto& l : strings(e["labels"]))
       EXPECT_NE(std::find(v.labels.begin(), v.labels.end(), l), v.labels.end())
-          << "missing label " << l << "; labels:\n" << all_labels;
+          << "missing label " << l << "; labels:\n"
+          << all_labels;
     for (const auto& l : strings(e["no_labels"]))
       EXPECT_EQ(std::find(v.labels.begin(), v.labels.end(), l), v.labels.end())
           << "unexpected label " << l;
@@ -170,13 +172,12 @@ std::vector<std::string> case_files() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, AclCases, ::testing::ValuesIn(case_files()),
-                         [](const auto& info) {
-                           std::string n = fs::path(info.param).stem().string();
-                           for (auto& ch : n)
-                             if (!std::isalnum((unsigned char)ch)) ch = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Files, AclCases, ::testing::ValuesIn(case_files()), [](const auto& info) {
+  std::string n = fs::path(info.param).stem().string();
+  for (auto& ch : n)
+    if (!std::isalnum((unsigned char)ch)) ch = '_';
+  return n;
+});
 
 }  // namespace
 }  // namespace eg::waf
