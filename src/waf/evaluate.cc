@@ -206,6 +206,10 @@ class Evaluator {
 
 void record_sample(const CompiledRule& rule, const Request& r, const Verdict& v, size_t ring) {
   if (!rule.sampled || ring == 0) return;
+  int64_t last = rule.last_sample_ms.load(std::memory_order_relaxed);
+  if (r.now_ms - last < CompiledRule::kSampleIntervalMs ||
+      !rule.last_sample_ms.compare_exchange_strong(last, r.now_ms, std::memory_order_relaxed))
+    return;
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& h : r.headers) headers.push_back({{"Name", h.name}, {"Value", h.value}});
   nlohmann::json labels = nlohmann::json::array();

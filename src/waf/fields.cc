@@ -255,7 +255,7 @@ void extract_field(const FieldSpec& f, const Request& r, size_t body_limit, Fiel
         apply_pre_parse_transform(t, q, tmp);
         q.swap(tmp);
       }
-      add_query_args(f, q, out);
+      add_query_args(f, out.own(std::move(q)), out);
       return;
     }
     case FieldKind::Body:
@@ -276,7 +276,7 @@ void extract_field(const FieldSpec& f, const Request& r, size_t body_limit, Fiel
       else if (res.outcome == JsonBodyResult::Outcome::NoMatch)
         out.forced = FieldValues::Forced::NoMatch;
       else
-        out.items = std::move(res.items);
+        for (auto& item : res.items) out.items.push_back(out.own(std::move(item)));
       return;
     }
     case FieldKind::Headers: {
@@ -290,7 +290,10 @@ void extract_field(const FieldSpec& f, const Request& r, size_t body_limit, Fiel
           }
           return;
         }
-        if (name_selected(f, h.name, true)) add_key_value(f, to_lower(h.name), h.value, out);
+        if (name_selected(f, h.name, true))
+          add_key_value(
+              f, f.scope == MatchScope::Value ? std::string_view() : out.own(to_lower(h.name)),
+              h.value, out);
       }
       return;
     }
@@ -332,7 +335,7 @@ void extract_field(const FieldSpec& f, const Request& r, size_t body_limit, Fiel
           break;
         }
       }
-      out.items.push_back(std::move(order));
+      out.items.push_back(out.own(std::move(order)));
       return;
     }
     case FieldKind::JA3Fingerprint:
@@ -361,7 +364,7 @@ const FieldValues& EvalContext::field(const FieldSpec& f) {
     std::string out;
     for (auto& item : slot->items) {
       apply_transforms(f.transforms, item, out);
-      item.swap(out);
+      if (out != item) item = slot->own(std::move(out));
     }
   }
   return *slot;

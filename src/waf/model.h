@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <deque>
+#include <forward_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,7 +65,14 @@ struct FieldSpec {
 // handling / fallback behaviour.
 struct FieldValues {
   enum class Forced : uint8_t { No, Match, NoMatch } forced = Forced::No;
-  std::vector<std::string> items;
+  // Views into the request, or into `owned` for what extraction or transformations made:
+  // an untransformed field costs no copy.
+  std::vector<std::string_view> items;
+  std::forward_list<std::string> owned;  // stable addresses, nothing allocated when empty
+  std::string_view own(std::string s) {
+    owned.push_front(std::move(s));
+    return owned.front();
+  }
 };
 
 // ---- statements ----------------------------------------------------------------------
@@ -124,6 +132,10 @@ struct CompiledRule {
 
   mutable std::atomic<uint64_t> matched{0}, allowed{0}, blocked{0}, counted{0}, challenged{0},
       captcha{0};
+  // Sampling is throttled (at most one per kSampleIntervalMs per rule, like AWS's sampling
+  // of a subset): building a sample copies the request, too costly for every request.
+  static constexpr int64_t kSampleIntervalMs = 100;
+  mutable std::atomic<int64_t> last_sample_ms{INT64_MIN / 2};
   mutable std::mutex samples_mu;
   mutable std::vector<std::string> samples;  // ring of JSON SampledHTTPRequest objects
   mutable size_t samples_next = 0;

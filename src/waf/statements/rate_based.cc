@@ -79,7 +79,7 @@ class RateBased : public Statement {
         const FieldValues& v = ctx.field(*p.field);
         if (v.forced == FieldValues::Forced::Match) return Part::FallbackMatch;
         if (v.forced == FieldValues::Forced::NoMatch || v.items.empty()) return Part::Missing;
-        for (size_t i = 0; i < v.items.size(); ++i) key += (i ? "," : "") + v.items[i];
+        for (size_t i = 0; i < v.items.size(); ++i) (key += (i ? "," : "")) += v.items[i];
         return Part::Ok;
       }
       case KeyPart::Kind::LabelNamespace: {
