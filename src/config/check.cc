@@ -1,6 +1,7 @@
 #include "config/check.h"
 
 #include "config/loader.h"
+#include "waf/acl.h"
 
 namespace eg::config {
 
@@ -14,7 +15,11 @@ int run_check(const std::string& file, std::ostream& out, std::ostream& err) {
   }
   const Snapshot& s = *r.snapshot;
   out << "config OK: " << s.listeners.size() << " listeners, " << s.origins.size() << " origins, "
-      << s.behaviors.size() << " behaviors\n";
+      << s.behaviors.size() << " behaviors";
+  if (s.waf.acl)
+    out << ", web ACL " << s.waf.acl->name() << " (" << s.waf.acl->rule_count() << " rules"
+        << (s.waf.acl->count_only() ? ", count only" : "") << ")";
+  out << "\n";
   out.flush();
   return 0;
 }
