@@ -122,6 +122,9 @@ std::string config_json(const config::Snapshot& s, uint64_t generation) {
   j["admin"] = {{"address", s.admin.host + ":" + std::to_string(s.admin.port)},
                 {"token_file", s.admin.token_file},
                 {"token", kRedacted}};
+  if (s.admin.wafv2)
+    j["admin"]["wafv2"] = {{"region", s.admin.wafv2->region},
+                           {"access_key_ids", s.admin.wafv2->access_key_ids}};
   const auto& l = s.limits;
   j["limits"] = {{"max_request_line", l.max_request_line},
                  {"max_header_bytes", l.max_header_bytes},

@@ -4,8 +4,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 
+#include "aws/sigv4_verify.h"
 #include "config/sections.h"
 #include "core/strings.h"
 
@@ -133,6 +135,57 @@ std::string overlap(const std::string& h1, uint16_t p1, const std::string& h2, u
   return "";
 }
 
+// admin.wafv2: the access keys AWS clients sign with (secrets from the store, as for
+// shield.sigv4); the verifier is built here so a request never meets a half-made one.
+void load_admin_wafv2(LoadContext& c, const Val& v, Admin& a) {
+  MapReader m(c.r, v, {"region", "keys"});
+  if (!m.ok()) return;
+  AdminWafv2 w;
+  Val rv = m.get("region");
+  if (read_string(c.r, rv, w.region)) {
+    bool ok = !w.region.empty();
+    for (char ch : w.region)
+      ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-');
+    if (!ok) c.r.error(rv, "'" + w.region + "' is not a region name (like us-east-1)");
+  }
+  std::vector<aws::sigv4::AccessKey> keys;
+  Val kv = m.require("keys");
+  auto list = items(c.r, kv);
+  if (kv.present && kv.node.IsSequence() && list.empty())
+    c.r.error(kv, "at least one key is required");
+  for (const auto& item : list) {
+    MapReader km(c.r, item, {"access_key_id", "secret"});
+    if (!km.ok()) continue;
+    aws::sigv4::AccessKey key;
+    Val idv = km.require("access_key_id");
+    if (read_string(c.r, idv, key.access_key_id)) {
+      if (std::find(w.access_key_ids.begin(), w.access_key_ids.end(), key.access_key_id) !=
+          w.access_key_ids.end())
+        c.r.error(idv, "access key id '" + key.access_key_id + "' is listed twice");
+      else if (key.access_key_id.find_first_of("/ ,=") != std::string::npos)
+        c.r.error(idv, "an access key id has no '/', ',', '=' or spaces");
+    }
+    Val sv = km.require("secret");
+    std::string name;
+    if (read_string(c.r, sv, name)) {
+      if (const Secret* secret = find_secret(c, sv, name)) {
+        if (const SecretVersion* cur = secret->current())
+          key.secret_access_key = cur->value;
+        else
+          c.r.error(sv, "secret '" + name + "' has no version with stage CURRENT");
+      }
+    }
+    w.access_key_ids.push_back(key.access_key_id);
+    keys.push_back(std::move(key));
+  }
+  aws::sigv4::VerifierOptions opts;
+  opts.service = "wafv2";
+  opts.region = w.region;
+  opts.allow_presigned = false;  // AWS SDKs and the CLI sign the Authorization header
+  w.verifier = std::make_shared<const aws::sigv4::Verifier>(std::move(keys), opts);
+  a.wafv2 = std::move(w);
+}
+
 }  // namespace
 
 void load_listeners(LoadContext& c, const Val& v) {
@@ -176,9 +229,10 @@ void load_admin(LoadContext& c, const Val& v) {
     a.enabled = false;  // no admin section: no admin listener
     return;
   }
-  MapReader m(c.r, v, {"address", "token_file", "enabled"});
+  MapReader m(c.r, v, {"address", "token_file", "enabled", "wafv2"});
   if (!m.ok()) return;
   read_bool(c.r, m.get("enabled"), a.enabled);
+  if (m.has("wafv2")) load_admin_wafv2(c, m.get("wafv2"), a);
   Val av = m.get("address");
   std::string addr, why;
   if (read_string(c.r, av, addr)) {

@@ -567,6 +567,10 @@ std::vector<std::unique_ptr<CompiledRule>> AclCompiler::rules(
       current_limiter_.reset();
       r->statement = statement(stmt, p);
       r->limiter = std::move(current_limiter_);
+      if (r->limiter) {
+        std::string keys = stmt.at(type).str_or("AggregateKeyType", "");
+        r->rate_keys_are_addresses = keys == "IP" || keys == "FORWARDED_IP";
+      }
     }
     if (n.has("ChallengeConfig"))
       r->action.immunity_s = immunity(n.at("ChallengeConfig"), m_.challenge_immunity_s, 300);
@@ -636,6 +640,7 @@ void AclCompiler::compile() {
     m_.challenge = std::make_unique<ChallengeService>(co);
     m_.rules = rules(acl.at("Rules"), false, m_.bodies, "");
     m_.document_json = acl_json->dump();
+    m_.search_strings_base64 = base64_;
   } catch (const DocError& e) {
     throw DocError(d.source + ": " + e.what());
   }

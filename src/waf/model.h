@@ -127,6 +127,9 @@ struct CompiledRule {
   std::map<std::string, RuleAction> action_overrides;  // inner rule name -> action
   std::string label_namespace;                 // context for LabelMatch keys without a prefix
   std::shared_ptr<class RateLimiter> limiter;  // RateBasedStatement rules
+  // The limiter's keys are addresses (AggregateKeyType IP or FORWARDED_IP): only then does
+  // GetRateBasedStatementManagedKeys list them, as AWS does.
+  bool rate_keys_are_addresses = false;
   bool sampled = true;
   std::string metric_name;
 
@@ -164,8 +167,9 @@ struct AclModel {
   bool count_only = false;
   FailurePolicy on_error = FailurePolicy::Open;
   size_t sampled_per_rule = 100;
-  double rate_clock_speed = 1;  // rate windows' clock: now_s = wall ms * speed / 1000
-  std::string document_json;    // the WebACL as loaded, for GetWebACL
+  double rate_clock_speed = 1;        // rate windows' clock: now_s = wall ms * speed / 1000
+  std::string document_json;          // the WebACL as loaded, for GetWebACL
+  bool search_strings_base64 = true;  // document_json's SearchStrings are base64 (API form)
 };
 
 }  // namespace eg::waf
