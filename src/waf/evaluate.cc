@@ -229,11 +229,14 @@ void record_sample(const CompiledRule& rule, const Request& r, const Verdict& v,
       {"Labels", labels}};
   if (!rule.rule_group.empty()) s["RuleNameWithinRuleGroup"] = rule.name;
   if (v.response) s["ResponseCodeSent"] = v.response->status;
+  // Header values may be any bytes: a strict dump() would throw on invalid UTF-8 and turn a
+  // blocked request into an evaluation failure (fail-open lets it through).
+  std::string text = s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::lock_guard lk(rule.samples_mu);
   if (rule.samples.size() < ring)
-    rule.samples.push_back(s.dump());
+    rule.samples.push_back(std::move(text));
   else
-    rule.samples[rule.samples_next] = s.dump();
+    rule.samples[rule.samples_next] = std::move(text);
   rule.samples_next = (rule.samples_next + 1) % ring;
   ++rule.samples_total;
 }
