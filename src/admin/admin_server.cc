@@ -71,10 +71,10 @@ constexpr uint64_t kMaxBody = 4 << 20;
 
 std::string response(int status, std::string_view content_type, std::string_view body,
                      std::string_view extra_headers = {}) {
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " +
-                    std::string(http::reason_phrase(status)) + "\r\nContent-Type: " +
-                    std::string(content_type) + "\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: close\r\n";
+  std::string out =
+      "HTTP/1.1 " + std::to_string(status) + " " + std::string(http::reason_phrase(status)) +
+      "\r\nContent-Type: " + std::string(content_type) +
+      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n";
   if (status == 401) out += "WWW-Authenticate: Bearer realm=\"edgeguard-admin\"\r\n";
   out.append(extra_headers);
   out += "\r\n";
@@ -176,13 +176,15 @@ proxy::awaitable<void> AdminServer::serve(proxy::tcp::socket sock) {
   for (;;) {
     size_t old = buf.size();
     buf.resize(old + 4096);
-    auto [ec, n] = co_await sock.async_read_some(boost::asio::buffer(buf.data() + old, 4096), nothrow);
+    auto [ec, n] =
+        co_await sock.async_read_some(boost::asio::buffer(buf.data() + old, 4096), nothrow);
     buf.resize(old + n);
     if (ec) co_return;
     auto st = parser.parse(buf, req, consumed);
     if (st == http::ParseStatus::Done) break;
     if (st == http::ParseStatus::Error) {
-      std::string out = response(parser.error().status, "text/plain", parser.error().message + "\n");
+      std::string out =
+          response(parser.error().status, "text/plain", parser.error().message + "\n");
       co_await boost::asio::async_write(sock, boost::asio::buffer(out), nothrow);
       co_return;
     }
@@ -227,7 +229,8 @@ proxy::awaitable<void> AdminServer::serve(proxy::tcp::socket sock) {
   if (is_wafv2_call(req)) {
     out = serve_wafv2(req, *snap, server_.waf_state());
   } else if (!token_ok(req, snap->admin.token)) {
-    out = response(401, "text/plain", "401 Unauthorized: send Authorization: Bearer <admin token>\n");
+    out =
+        response(401, "text/plain", "401 Unauthorized: send Authorization: Bearer <admin token>\n");
   } else if (req.path == "/ready" && (req.method == "GET" || req.method == "HEAD")) {
     out = response(200, "text/plain", "ready\n");
   } else if (req.path == "/stats" && req.method == "GET") {

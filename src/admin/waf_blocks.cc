@@ -98,12 +98,14 @@ AdminReply add_address(const std::shared_ptr<waf::IpSetHandle>& h, std::string_v
   auto ttl = req.find("ttl");
   if (ttl != req.end() && !ttl->is_null()) {
     std::optional<int64_t> ms;
-    if (ttl->is_string()) ms = parse_duration_ms(ttl->get_ref<const std::string&>());
+    if (ttl->is_string())
+      ms = parse_duration_ms(ttl->get_ref<const std::string&>());
     else if (ttl->is_number_unsigned() && ttl->get<uint64_t>() <= 366ull * 86400)
       ms = int64_t(ttl->get<uint64_t>()) * 1000;
     if (!ms || *ms <= 0)
-      return error(400, "\"ttl\" is a positive duration (\"90s\", \"10m\", \"2h\") or a number "
-                        "of seconds; leave it out for a permanent entry");
+      return error(400,
+                   "\"ttl\" is a positive duration (\"90s\", \"10m\", \"2h\") or a number "
+                   "of seconds; leave it out for a permanent entry");
     expires_ms = ctx.now_ms + *ms;
   }
   std::string why;
@@ -116,8 +118,10 @@ AdminReply add_address(const std::shared_ptr<waf::IpSetHandle>& h, std::string_v
 
 AdminReply remove_address(const std::shared_ptr<waf::IpSetHandle>& h, std::string_view raw) {
   auto decoded = percent_decode(raw);
-  if (!decoded || decoded->empty()) return error(400, "the address in the path is not a valid "
-                                                      "url-encoded CIDR (203.0.113.7%2F32)");
+  if (!decoded || decoded->empty())
+    return error(400,
+                 "the address in the path is not a valid "
+                 "url-encoded CIDR (203.0.113.7%2F32)");
   std::string cidr = as_cidr(*decoded);
   if (!h->remove(cidr) && !h->remove(*decoded))
     return error(404, cidr + " is not in IP set " + h->name);
@@ -171,8 +175,9 @@ std::optional<AdminReply> handle_waf_admin(std::string_view method, std::string_
   constexpr std::string_view kSets = "/waf/ip-sets/";
   if (!path.starts_with(kSets)) {
     if (path == "/waf" || path.starts_with("/waf/"))
-      return error(404, "try GET /waf/ip-sets, POST /waf/ip-sets/<name>/addresses, DELETE "
-                        "/waf/ip-sets/<name>/addresses/<cidr>, GET /waf/rate-limited");
+      return error(404,
+                   "try GET /waf/ip-sets, POST /waf/ip-sets/<name>/addresses, DELETE "
+                   "/waf/ip-sets/<name>/addresses/<cidr>, GET /waf/rate-limited");
     return std::nullopt;
   }
   std::string_view rest = path.substr(kSets.size());
@@ -182,8 +187,9 @@ std::optional<AdminReply> handle_waf_admin(std::string_view method, std::string_
   constexpr std::string_view kAddresses = "/addresses";
   if (!tail.starts_with(kAddresses) ||
       (tail.size() > kAddresses.size() && tail[kAddresses.size()] != '/'))
-    return error(404, "try POST /waf/ip-sets/<name>/addresses or DELETE "
-                      "/waf/ip-sets/<name>/addresses/<url-encoded cidr>");
+    return error(404,
+                 "try POST /waf/ip-sets/<name>/addresses or DELETE "
+                 "/waf/ip-sets/<name>/addresses/<url-encoded cidr>");
   auto name = percent_decode(raw_name);
   if (!name || name->empty()) return error(400, "the IP set name in the path is not valid");
   auto h = ctx.state->find_ip_set(*name);

@@ -31,7 +31,7 @@ constexpr std::string_view kOptimisticLockMessage =
     "need, and retry your request.";
 constexpr std::string_view kNonexistentMessage =
     "AWS WAF couldn’t perform the operation because your resource doesn’t exist.";
-constexpr size_t kMaxAddresses = 10'000;  // CIDRs per IP set (§3.8)
+constexpr size_t kMaxAddresses = 10'000;              // CIDRs per IP set (§3.8)
 constexpr int64_t kSampleWindowMs = 3 * 3600 * 1000;  // samples are kept for three hours
 
 std::string dump(const json& j) {
@@ -86,9 +86,9 @@ class Input {
     }
     const auto& s = v->get_ref<const std::string&>();
     if (s.empty() || s.size() > max_length) {
-      fail(invalid_parameter(field, s.substr(0, 256),
-                             "The parameter must be 1 to " + std::to_string(max_length) +
-                                 " characters long."));
+      fail(invalid_parameter(
+          field, s.substr(0, 256),
+          "The parameter must be 1 to " + std::to_string(max_length) + " characters long."));
       return "";
     }
     return s;
@@ -103,8 +103,8 @@ class Input {
     }
     if (!v->is_number_integer() || v->get<int64_t>() < min || v->get<int64_t>() > max) {
       fail(invalid_parameter(field, v->dump(),
-                             std::string(name) + " must be an integer from " +
-                                 std::to_string(min) + " to " + std::to_string(max) + "."));
+                             std::string(name) + " must be an integer from " + std::to_string(min) +
+                                 " to " + std::to_string(max) + "."));
       return std::nullopt;
     }
     return v->get<int64_t>();
@@ -207,9 +207,9 @@ Wafv2Response update_ip_set(Input& in, const WafApiContext& ctx) {
   std::string description = in.text("Description", "IP_SET", false, 256);
   const json* addresses = in.find("Addresses");
   if (!in.failed() && (!addresses || !addresses->is_array()))
-    in.fail(invalid_parameter("IP_ADDRESS", "Addresses",
-                              addresses ? "Addresses must be a list of CIDR strings."
-                                        : "The parameter is required."));
+    in.fail(invalid_parameter(
+        "IP_ADDRESS", "Addresses",
+        addresses ? "Addresses must be a list of CIDR strings." : "The parameter is required."));
   if (in.failed()) return in.error();
   auto h = find_ip_set(ctx, name, id, scope);
   if (!h) return nonexistent("no " + scope + " IP set named " + name + " with Id " + id);
@@ -258,7 +258,8 @@ Wafv2Response update_ip_set(Input& in, const WafApiContext& ctx) {
     case waf::IpSetHandle::UpdateStatus::Invalid:
       return invalid_parameter("IP_ADDRESS", "Addresses",
                                "The parameter contains formatting that isn't valid: " + error);
-    case waf::IpSetHandle::UpdateStatus::Ok: break;
+    case waf::IpSetHandle::UpdateStatus::Ok:
+      break;
   }
   return ok({{"NextLockToken", h->lock_token()}});
 }
@@ -266,8 +267,8 @@ Wafv2Response update_ip_set(Input& in, const WafApiContext& ctx) {
 // ---- the web ACL -------------------------------------------------------------------------
 
 // The loaded ACL, if it is the one the caller names (Name and Id, in the right scope).
-const waf::AclModel* find_acl(const WafApiContext& ctx, std::string_view name,
-                              std::string_view id, std::string_view scope) {
+const waf::AclModel* find_acl(const WafApiContext& ctx, std::string_view name, std::string_view id,
+                              std::string_view scope) {
   if (!ctx.acl) return nullptr;
   const waf::AclModel& m = ctx.acl->model();
   if (m.name != name || m.id != id || scope_of(m.arn) != scope) return nullptr;
@@ -386,7 +387,8 @@ Wafv2Response get_sampled_requests(Input& in, const WafApiContext& ctx) {
                                : acl_description(ctx));
   const waf::AclModel& m = ctx.acl->model();
   auto rules = rules_for_metric(m, metric);
-  if (rules.empty()) return nonexistent("no rule of web ACL " + m.name + " has metric name " + metric);
+  if (rules.empty())
+    return nonexistent("no rule of web ACL " + m.name + " has metric name " + metric);
 
   // As AWS: a window reaching further back than three hours starts three hours ago.
   *start = std::max(*start, double(ctx.now_ms - kSampleWindowMs) / 1000.0);
@@ -439,8 +441,7 @@ Wafv2Response get_rate_based_statement_managed_keys(Input& in, const WafApiConte
   }
   std::string shown = inner_name.empty() ? rule_name : rule_name + "/" + inner_name;
   if (!rule) return nonexistent("web ACL " + m->name + " has no rule " + shown);
-  if (!rule->limiter)
-    return invalid_parameter("RULE", shown, "The rule is not a rate-based rule.");
+  if (!rule->limiter) return invalid_parameter("RULE", shown, "The rule is not a rate-based rule.");
   if (!rule->rate_keys_are_addresses)
     return wafv2_error(400, "WAFInvalidOperationException",
                        "The operation isn't valid: rule " + shown +
@@ -454,8 +455,10 @@ Wafv2Response get_rate_based_statement_managed_keys(Input& in, const WafApiConte
   for (const auto& key : keys) {
     auto a = waf::parse_ip(key);
     if (!a) continue;
-    if (a->v6) v6.push_back(waf::to_string(*a) + "/128");
-    else v4.push_back(waf::to_string(*a) + "/32");
+    if (a->v6)
+      v6.push_back(waf::to_string(*a) + "/128");
+    else
+      v4.push_back(waf::to_string(*a) + "/32");
   }
   return ok({{"ManagedKeysIPV4", {{"IPAddressVersion", "IPV4"}, {"Addresses", v4}}},
              {"ManagedKeysIPV6", {{"IPAddressVersion", "IPV6"}, {"Addresses", v6}}}});
