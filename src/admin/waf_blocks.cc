@@ -45,6 +45,25 @@ std::string known_sets(const WafApiContext& ctx) {
   return out.empty() ? "none are loaded" : "known: " + out;
 }
 
+// By ARN, Id or name. A name may be shared by a CLOUDFRONT and a REGIONAL set (AWS allows
+// it): then the caller must say which, rather than have one picked for them.
+std::shared_ptr<waf::IpSetHandle> find_set(const WafApiContext& ctx, const std::string& key,
+                                           std::string& ambiguity) {
+  auto sets = ctx.state->ip_sets();
+  for (const auto& by : {&waf::IpSetHandle::arn, &waf::IpSetHandle::id, &waf::IpSetHandle::name}) {
+    std::vector<std::shared_ptr<waf::IpSetHandle>> found;
+    for (const auto& h : sets)
+      if ((*h).*by == key) found.push_back(h);
+    if (found.size() == 1) return found[0];
+    if (found.size() > 1) {
+      ambiguity = key + " names " + std::to_string(found.size()) + " IP sets; use the ARN:";
+      for (const auto& h : found) ambiguity += " " + h->arn;
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
 json ip_sets_json(const WafApiContext& ctx) {
   json sets = json::array();
   for (const auto& h : ctx.state->ip_sets()) {
@@ -192,8 +211,11 @@ std::optional<AdminReply> handle_waf_admin(std::string_view method, std::string_
                  "/waf/ip-sets/<name>/addresses/<url-encoded cidr>");
   auto name = percent_decode(raw_name);
   if (!name || name->empty()) return error(400, "the IP set name in the path is not valid");
-  auto h = ctx.state->find_ip_set(*name);
-  if (!h) return error(404, "no IP set named " + *name + " (" + known_sets(ctx) + ")");
+  std::string why;
+  auto h = find_set(ctx, *name, why);
+  if (!h)
+    return error(why.empty() ? 404 : 409,
+                 why.empty() ? "no IP set named " + *name + " (" + known_sets(ctx) + ")" : why);
   std::string_view cidr = tail.substr(std::min(tail.size(), kAddresses.size() + 1));
   if (cidr.empty()) {
     if (method != "POST") return method_not_allowed("POST (to add an address)");

@@ -81,8 +81,8 @@ class Wafv2Api : public ::testing::Test {
                           R"({"Name": "v6list", "Id": "v6", "IPAddressVersion": "IPV6",
                               "Addresses": ["2001:db8::/32"]})"});
     in.ip_sets.push_back({(dir_ / "regional.json").string(),
-                          R"({"Name": "blocklist", "Id": "r1", "IPAddressVersion": "IPV4",
-                              "ARN": "arn:aws:wafv2:eu-west-1:111122223333:regional/ipset/blocklist/r1",
+                          R"({"Name": "partners", "Id": "r1", "IPAddressVersion": "IPV4",
+                              "ARN": "arn:aws:wafv2:eu-west-1:111122223333:regional/ipset/partners/r1",
                               "Addresses": []})"});
     auto loaded = waf::load_acl(in, state_);
     ASSERT_TRUE(loaded.acl) << loaded.error;
@@ -474,11 +474,33 @@ TEST_F(Wafv2Api, RestErrorsSayWhatIsWrong) {
   EXPECT_EQ(status("POST", "/waf/ip-sets", ""), 405);
   EXPECT_EQ(status("GET", "/waf/nothing", ""), 404);
   EXPECT_EQ(status("GET", "/other", ""), 0) << "not a WAF path: the caller answers";
+  EXPECT_EQ(status("POST", "/waf/ip-sets/v6list/addresses", R"({"address": "2001:db8:1::1"})"),
+            200);
   // The set by its Id or url-encoded ARN works as well as by name.
   EXPECT_EQ(status("POST", (std::string("/waf/ip-sets/") + kSetId + "/addresses").c_str(),
                    R"({"address": "203.0.113.8"})"),
             200);
   EXPECT_EQ(request("192.0.2.1"), 403) << "nothing else changed";
+}
+
+TEST_F(Wafv2Api, ANameSharedByTwoScopesNeedsTheArn) {
+  auto regional = std::make_shared<waf::IpSetHandle>();
+  regional->name = "blocklist";
+  regional->id = "r2";
+  regional->arn = "arn:aws:wafv2:eu-west-1:111122223333:regional/ipset/blocklist/r2";
+  state_->adopt_ip_set(regional);
+  auto r = handle_waf_admin("POST", "/waf/ip-sets/blocklist/addresses",
+                            R"({"address": "203.0.113.7"})", ctx_);
+  EXPECT_EQ(r->status, 409);
+  EXPECT_NE(r->body.find(regional->arn), std::string::npos) << r->body;
+  EXPECT_EQ(request("203.0.113.7"), 200) << "nothing was picked for the operator";
+  std::string by_arn =
+      "/waf/ip-sets/arn%3Aaws%3Awafv2%3Aus-east-1%3A111122223333%3Aglobal%2Fipset%2F"
+      "blocklist%2F" +
+      std::string(kSetId) + "/addresses";
+  r = handle_waf_admin("POST", by_arn, R"({"address": "203.0.113.7"})", ctx_);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(request("203.0.113.7"), 403);
 }
 
 TEST_F(Wafv2Api, RateLimitedListsEveryRateRule) {
