@@ -127,6 +127,10 @@ AdminReply add_address(const std::shared_ptr<waf::IpSetHandle>& h, std::string_v
                    "of seconds; leave it out for a permanent entry");
     expires_ms = ctx.now_ms + *ms;
   }
+  // A temporary block of an address the set already holds for good must not end the
+  // permanent one when it expires.
+  for (const auto& e : h->entries())
+    if (e.text == cidr && e.expires_ms == 0) expires_ms = 0;
   std::string why;
   if (!h->add(cidr, expires_ms, why)) return error(400, why);
   json out = {{"ip_set", h->name}, {"address", cidr}, {"lock_token", h->lock_token()}};

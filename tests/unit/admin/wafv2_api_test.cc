@@ -437,6 +437,24 @@ TEST_F(Wafv2Api, TemporaryBlockLeavesTheSetOnTime) {
   EXPECT_EQ(request("203.0.113.7"), 200);
 }
 
+TEST_F(Wafv2Api, ATemporaryBlockNeverShortensAPermanentOne) {
+  auto added = handle_waf_admin("POST", "/waf/ip-sets/blocklist/addresses",
+                                R"({"address": "192.0.2.0/24", "ttl": 1})", ctx_);
+  ASSERT_EQ(added->status, 200) << added->body;
+  EXPECT_TRUE(json::parse(added->body)["expires"].is_null());
+  state_->tick(kNow + 5'000);
+  EXPECT_EQ(request("192.0.2.1"), 403);
+  // A temporary one is extended (or shortened) by the latest call.
+  handle_waf_admin("POST", "/waf/ip-sets/blocklist/addresses",
+                   R"({"address": "203.0.113.7", "ttl": "1s"})", ctx_);
+  handle_waf_admin("POST", "/waf/ip-sets/blocklist/addresses",
+                   R"({"address": "203.0.113.7", "ttl": "1m"})", ctx_);
+  state_->tick(kNow + 5'000);
+  EXPECT_EQ(request("203.0.113.7"), 403);
+  state_->tick(kNow + 60'000);
+  EXPECT_EQ(request("203.0.113.7"), 200);
+}
+
 TEST_F(Wafv2Api, PermanentBlockAndRemoval) {
   auto added = handle_waf_admin("POST", "/waf/ip-sets/blocklist/addresses",
                                 R"({"address": "203.0.113.0/28"})", ctx_);
