@@ -9,14 +9,10 @@ constexpr const char* kRedacted = "<redacted>";
 
 const char* mode_name(config::ForwardList::Mode m) {
   switch (m) {
-    case config::ForwardList::Mode::None:
-      return "none";
-    case config::ForwardList::Mode::All:
-      return "all";
-    case config::ForwardList::Mode::Whitelist:
-      return "whitelist";
-    case config::ForwardList::Mode::AllExcept:
-      return "allExcept";
+    case config::ForwardList::Mode::None: return "none";
+    case config::ForwardList::Mode::All: return "all";
+    case config::ForwardList::Mode::Whitelist: return "whitelist";
+    case config::ForwardList::Mode::AllExcept: return "allExcept";
   }
   return "?";
 }
@@ -27,12 +23,9 @@ nlohmann::ordered_json forward(const config::ForwardList& f) {
 
 const char* vpp_name(config::ViewerProtocolPolicy p) {
   switch (p) {
-    case config::ViewerProtocolPolicy::AllowAll:
-      return "allow-all";
-    case config::ViewerProtocolPolicy::RedirectToHttps:
-      return "redirect-to-https";
-    case config::ViewerProtocolPolicy::HttpsOnly:
-      return "https-only";
+    case config::ViewerProtocolPolicy::AllowAll: return "allow-all";
+    case config::ViewerProtocolPolicy::RedirectToHttps: return "redirect-to-https";
+    case config::ViewerProtocolPolicy::HttpsOnly: return "https-only";
   }
   return "?";
 }
@@ -49,8 +42,7 @@ std::string config_json(const config::Snapshot& s, uint64_t generation) {
     J lj{{"address", l.host + ":" + std::to_string(l.port)}};
     if (l.tls) {
       J certs = J::array();
-      for (const auto& c : l.tls->certificates)
-        certs.push_back({{"cert", c.cert_file}, {"key", c.key_file}});
+      for (const auto& c : l.tls->certificates) certs.push_back({{"cert", c.cert_file}, {"key", c.key_file}});
       lj["tls"] = {{"certificates", certs}, {"min_version", l.tls->min_version}};
     }
     listeners.push_back(lj);
@@ -103,8 +95,7 @@ std::string config_json(const config::Snapshot& s, uint64_t generation) {
     else if (b.rewrite.kind == config::PathRewrite::Kind::Wildcard)
       bj["rewrite"] = {{"from", b.rewrite.from}, {"to", b.rewrite.to}};
     J fns = J::object();
-    for (const auto& f : b.functions)
-      fns[f.event] = {{f.kind, f.name}, {"include_body", f.include_body}};
+    for (const auto& f : b.functions) fns[f.event] = {{f.kind, f.name}, {"include_body", f.include_body}};
     if (!fns.empty()) bj["functions"] = fns;
     behaviors.push_back(bj);
   }
@@ -124,11 +115,10 @@ std::string config_json(const config::Snapshot& s, uint64_t generation) {
     secrets[name] = {{"versions", versions}};
   }
   j["secrets"] = {{"file", s.secrets_file}, {"names", secrets}};
-  j["access_log"] = {
-      {"path", s.access_log.path},
-      {"format", s.access_log.format == config::AccessLog::Format::Json ? "json" : "cloudfront"},
-      {"edge_location", s.access_log.edge_location},
-      {"log_cookies", s.access_log.log_cookies}};
+  j["access_log"] = {{"path", s.access_log.path},
+                     {"format", s.access_log.format == config::AccessLog::Format::Json ? "json" : "cloudfront"},
+                     {"edge_location", s.access_log.edge_location},
+                     {"log_cookies", s.access_log.log_cookies}};
   j["admin"] = {{"address", s.admin.host + ":" + std::to_string(s.admin.port)},
                 {"token_file", s.admin.token_file},
                 {"token", kRedacted}};
@@ -136,12 +126,15 @@ std::string config_json(const config::Snapshot& s, uint64_t generation) {
     j["admin"]["wafv2"] = {{"region", s.admin.wafv2->region},
                            {"access_key_ids", s.admin.wafv2->access_key_ids}};
   const auto& l = s.limits;
-  j["limits"] = {
-      {"max_request_line", l.max_request_line},        {"max_header_bytes", l.max_header_bytes},
-      {"max_header_count", l.max_header_count},        {"max_request_body", l.max_request_body},
-      {"header_timeout_ms", l.header_timeout.count()}, {"body_timeout_ms", l.body_timeout.count()},
-      {"idle_timeout_ms", l.idle_timeout.count()},     {"send_timeout_ms", l.send_timeout.count()},
-      {"drain_timeout_ms", l.drain_timeout.count()}};
+  j["limits"] = {{"max_request_line", l.max_request_line},
+                 {"max_header_bytes", l.max_header_bytes},
+                 {"max_header_count", l.max_header_count},
+                 {"max_request_body", l.max_request_body},
+                 {"header_timeout_ms", l.header_timeout.count()},
+                 {"body_timeout_ms", l.body_timeout.count()},
+                 {"idle_timeout_ms", l.idle_timeout.count()},
+                 {"send_timeout_ms", l.send_timeout.count()},
+                 {"drain_timeout_ms", l.drain_timeout.count()}};
   j["development"] = s.development;
   if (!s.web_acl.empty()) j["web_acl"] = s.web_acl;
   return j.dump(2) + "\n";

@@ -200,7 +200,7 @@ struct AccessLog {
 
 // `admin.wafv2`: the AWS WAFv2 JSON API on the admin listener, authenticated by SigV4.
 struct AdminWafv2 {
-  std::string region = "us-east-1";  // requests must be scoped to it (CLOUDFRONT: us-east-1)
+  std::string region = "us-east-1";         // requests must be scoped to it (CLOUDFRONT: us-east-1)
   std::vector<std::string> access_key_ids;  // for /config; secret names/values stay out
   std::shared_ptr<const aws::sigv4::Verifier> verifier;  // service "wafv2", built at load
 };
@@ -209,8 +209,8 @@ struct Admin {
   bool enabled = true;
   std::string host = "127.0.0.1";
   uint16_t port = 9901;
-  std::string token_file;  // required when enabled; the token is read at load time
-  std::string token;       // never shown by /config
+  std::string token_file;           // required when enabled; the token is read at load time
+  std::string token;                // never shown by /config
   std::optional<AdminWafv2> wafv2;  // absent: the WAFv2 API is not served
 };
 
