@@ -28,7 +28,7 @@ class TempDir {
     write("public/index.html", "<h1>hi</h1>\n");
     write("admin.token", "  0123456789abcdef-token \n");
     write("fns/enrich.js", "exports.handler = async (e) => e;\n");
-    write("waf.json", "{}\n");
+    write("waf.json", R"({"Name": "fixture", "DefaultAction": {"Allow": {}}, "Rules": []})" "\n");
     write("store.json", R"({"secrets": {
   "origin-verify": {"versions": [
     {"id": "v2", "value": "TOPSECRET-current", "stages": ["AWSCURRENT"]},

@@ -1,4 +1,5 @@
 #include "config/loader.h"
+#include "waf/acl.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -206,6 +207,8 @@ web_acl: waf.json
   EXPECT_TRUE(s.development);
   EXPECT_EQ(s.server_name, "edge-lab");
   EXPECT_EQ(s.web_acl, d.file("waf.json"));
+  ASSERT_TRUE(s.waf.acl);  // compiled at load
+  EXPECT_EQ(s.waf.acl->name(), "fixture");
 }
 
 TEST(ConfigLoader, MinimalConfigGetsTheDocumentedDefaults) {
