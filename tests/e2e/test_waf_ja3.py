@@ -251,7 +251,8 @@ def test_ja3_learned_from_the_waf_log_then_blocked(gateway, tmp_path, certs, pyt
 
 def test_ja4_rule_blocks_the_client_it_names(gateway, tmp_path, certs, python_tls):
     _, ja4 = reference_fingerprints(sent_client_hello(python_tls))
-    gw = gateway(CONFIG, acl=write_acl(tmp_path / "acl.json", fingerprint_rule("JA4Fingerprint", ja4)))
+    acl = write_acl(tmp_path / "acl.json", fingerprint_rule("JA4Fingerprint", ja4))
+    gw = gateway(CONFIG, acl=acl)
     assert python_get(gw, python_tls)[0] == 403
     assert waf_log(gw)[-1]["terminatingRuleId"] == "block-JA4Fingerprint"
     assert curl_get(gw, certs) == 200
