@@ -219,12 +219,22 @@ std::optional<Reply> Pipeline::allowed_methods() {
 std::optional<Reply> Pipeline::web_acl(http::Headers& extra_origin_headers) {
   const auto& acl = snap_.waf.acl;
   if (!acl) return std::nullopt;
-  waf::Request wr{viewer_.address, req_.method, req_.path, req_.query, req_.headers, req_.body,
-                  {}, {}, request_id_, viewer_.https, wall_clock_ms()};
-  auto outcome = run_web_acl(
-      WebAclInput{*acl, wr, worker_.server().waf_log_file().get(), snap_.development},
-      extra_origin_headers);
-  if (outcome.failed) worker_.server().metrics().waf_failures.fetch_add(1, std::memory_order_relaxed);
+  waf::Request wr{viewer_.address,
+                  req_.method,
+                  req_.path,
+                  req_.query,
+                  req_.headers,
+                  req_.body,
+                  viewer_.tls_fingerprints.ja3(),
+                  viewer_.tls_fingerprints.ja4(),
+                  request_id_,
+                  viewer_.https,
+                  wall_clock_ms()};
+  auto outcome =
+      run_web_acl(WebAclInput{*acl, wr, worker_.server().waf_log_file().get(), snap_.development},
+                  extra_origin_headers);
+  if (outcome.failed)
+    worker_.server().metrics().waf_failures.fetch_add(1, std::memory_order_relaxed);
   if (!outcome.answer) return std::nullopt;
   Reply r = from_response(std::move(*outcome.answer), "Error");
   r.detailed_result_type = "Error";

@@ -9,6 +9,7 @@
 #include "aws/credentials.h"
 #include "config/snapshot.h"
 #include "http/message.h"
+#include "http/tls_fingerprint.h"
 #include "proxy/io.h"
 #include "proxy/phases.h"
 #include "proxy/upstream.h"
@@ -24,6 +25,8 @@ struct ViewerInfo {
   uint16_t client_port = 0;
   bool https = false;
   const SSL* ssl = nullptr;  // TLS viewers, after the handshake
+  // JA3/JA4 of the ClientHello (web ACL, WAF log), filled during the handshake; 68 bytes.
+  http::TlsFingerprints tls_fingerprints;
   // OpenSSL's own static strings ("TLSv1.3", "TLS_AES_128_GCM_SHA256"); empty over plain HTTP.
   std::string_view ssl_protocol() const;
   std::string_view ssl_cipher() const;

@@ -101,6 +101,9 @@ awaitable<error_code> ViewerConnection::write_all(std::string_view data) {
 
 awaitable<bool> ViewerConnection::handshake() {
   tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(sock_, *tls_ctx_);
+  // Always, not only when the ACL inspects them: a reload may add a JA3 rule while this
+  // connection lives, and the cost is small next to the handshake (tls-fingerprints.md).
+  http::capture_client_hello(tls_->native_handle(), &viewer_.tls_fingerprints);
   deadline_->set(worker_.snapshot()->limits.header_timeout);
   auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, nothrow);
   if (ec) co_return false;
