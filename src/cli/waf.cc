@@ -15,7 +15,7 @@ namespace {
 struct WafTestArgs {
   std::string acl, client_ip = "192.0.2.1", method = "GET", url = "/", body;
   std::vector<std::string> ip_sets, regex_sets, rule_groups, headers;
-  std::string search_strings = "auto", geo_database, asn_database;
+  std::string search_strings = "auto", geo_database, asn_database, ja3, ja4;
 };
 
 int run_waf_test(const WafTestArgs& a) {
@@ -72,7 +72,9 @@ int run_waf_test(const WafTestArgs& a) {
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  waf::Request r{*ip, a.method, path, query, headers, a.body, {}, {}, "waf-test", false, now};
+  waf::Request r{*ip,    a.method, path,  query,      headers,
+                 a.body, a.ja3,    a.ja4, "waf-test", !a.ja3.empty() || !a.ja4.empty(),
+                 now};
   waf::Verdict v = loaded.acl->evaluate(r, true);
 
   std::cout << "web ACL " << loaded.acl->name() << ": " << a.method << " " << a.url << " from "
@@ -120,6 +122,9 @@ Command add_waf_command(CLI::App& app) {
       ->capture_default_str();
   test->add_option("--geo-database", args->geo_database, "MaxMind Country/City .mmdb");
   test->add_option("--asn-database", args->asn_database, "MaxMind ASN .mmdb");
+  test->add_option("--ja3", args->ja3,
+                   "the viewer's JA3 fingerprint (32 hex), as a TLS listener saw it");
+  test->add_option("--ja4", args->ja4, "the viewer's JA4 fingerprint (36 characters)");
   return {waf, [args, test] { return test->parsed() ? run_waf_test(*args) : 2; }};
 }
 
