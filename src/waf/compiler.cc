@@ -224,7 +224,7 @@ class AclCompiler final : public Compiler {
   bool base64_ = false;
   const std::string* label_namespace_ = nullptr;
   std::shared_ptr<RateLimiter> current_limiter_;
-  size_t rate_rules_ = 0, references_ = 0;
+  size_t references_ = 0;
 };
 
 std::unique_ptr<RE2> compile_regex(const JNode& n) {
