@@ -58,6 +58,11 @@ nlohmann::json parse_json(const Document& d) {
     if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
     throw DocError(d.source + ":" + std::to_string(line) + ":" + std::to_string(col) +
                    ": not valid JSON: " + what);
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error: a number too large for a double (out_of_range 406), say.
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    throw DocError(d.source + ": not valid JSON: " + what);
   }
 }
 
@@ -439,9 +444,15 @@ const RuleGroupModel* AclCompiler::group(const JNode& stmt, bool managed, Compil
   } else {
     stmt.only({"ARN", "ExcludedRules", "RuleActionOverrides"});
     std::string arn = stmt.str("ARN");
+    // json::value() throws on a member of another type; such a member names nothing here,
+    // and the document is refused with its path below if it is the one referenced.
+    auto text_member = [](const nlohmann::json& j, const char* key) {
+      auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
     for (const auto& src : rule_group_sources_) {
       auto [g, prefix] = unwrap(src.json, "RuleGroup");
-      if (g->is_object() && (g->value("ARN", "") == arn || g->value("Name", "") == arn)) {
+      if (g->is_object() && (text_member(*g, "ARN") == arn || text_member(*g, "Name") == arn)) {
         doc = g;
         source = src.doc->source;
         envelope = prefix;
@@ -451,11 +462,18 @@ const RuleGroupModel* AclCompiler::group(const JNode& stmt, bool managed, Compil
       stmt.at("ARN").fail(
           "no rule group with this ARN or name was loaded (list its file under "
           "web_acl.rule_groups)");
-    name = doc->value("Name", "");
-    std::string account = "000000000000";
-    if (auto arn_parts = split(doc->value("ARN", ""), ':'); arn_parts.size() > 4)
-      account = std::string(arn_parts[4]);
-    label_ns = doc->value("LabelNamespace", "awswaf:" + account + ":rulegroup:" + name + ":");
+    try {
+      JNode g(*doc, envelope);
+      name = g.str_or("Name", "");
+      std::string account = "000000000000";
+      // split() returns views: the ARN string must outlive them.
+      std::string group_arn = g.str_or("ARN", "");
+      if (auto arn_parts = split(group_arn, ':'); arn_parts.size() > 4)
+        account = std::string(arn_parts[4]);
+      label_ns = g.str_or("LabelNamespace", "awswaf:" + account + ":rulegroup:" + name + ":");
+    } catch (const DocError& e) {
+      throw DocError(source + ": " + e.what());
+    }
   }
 
   auto model = std::make_unique<RuleGroupModel>();
