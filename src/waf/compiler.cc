@@ -42,22 +42,54 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+// "source:line:column" of the byte at `offset`, so a message points at the text.
+std::string position(const Document& d, size_t offset) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < d.text.size(); ++i) {
+    if (d.text[i] == '\n')
+      ++line, col = 1;
+    else
+      ++col;
+  }
+  return d.source + ":" + std::to_string(line) + ":" + std::to_string(col);
+}
+
+// The compiler and json::dump() recurse once per level of nesting: without a bound, a deep
+// enough document overflows the stack. No WAF document comes near this.
+constexpr size_t kMaxJsonDepth = 128;
+
+// The offset of the first '[' or '{' nested deeper than kMaxJsonDepth, or npos.
+size_t too_deep(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 nlohmann::json parse_json(const Document& d) {
+  if (size_t at = too_deep(d.text); at != std::string_view::npos)
+    throw DocError(position(d, at) + ": nested more than " + std::to_string(kMaxJsonDepth) +
+                   " levels deep");
   try {
     return nlohmann::json::parse(d.text);
   } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's byte offset -> line:column, so the message points at the text.
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < d.text.size(); ++i) {
-      if (d.text[i] == '\n')
-        ++line, col = 1;
-      else
-        ++col;
-    }
     std::string what = e.what();
     if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
-    throw DocError(d.source + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                   ": not valid JSON: " + what);
+    throw DocError(position(d, e.byte ? e.byte - 1 : 0) + ": not valid JSON: " + what);
   } catch (const nlohmann::json::exception& e) {
     // Not a syntax error: a number too large for a double (out_of_range 406), say.
     std::string what = e.what();

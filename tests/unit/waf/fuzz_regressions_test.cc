@@ -98,5 +98,34 @@ TEST(WafFuzzRegressions, SamplingANonUtf8RequestDoesNotThrow) {
   EXPECT_NE(rule.samples[0].find("caf\xef\xbf\xbd"), std::string::npos) << rule.samples[0];
 }
 
+// Deep nesting overflowed the stack: json::dump() of the document (an unknown member is
+// kept) and the statement compiler recurse once per level. Documents are bounded at 128.
+TEST(WafFuzzRegressions, DeepNestingIsALoadError) {
+  const std::string head = R"({"Name": "acl", "DefaultAction": {"Allow": {}}, "Rules": [], )";
+  AclLoad l =
+      load(head + R"("Junk": )" + std::string(100'000, '[') + std::string(100'000, ']') + "}");
+  EXPECT_FALSE(l.acl);
+  // The root object is level 1, so the 128th '[' opens level 129.
+  const size_t column = head.size() + std::string_view(R"("Junk": )").size() + 128;
+  EXPECT_EQ(l.error, "acl.json:1:" + std::to_string(column) + ": nested more than 128 levels deep");
+
+  auto nots = [](int levels) {
+    std::string s = R"({"Name": "acl", "DefaultAction": {"Allow": {}}, "Rules": [{"Name": "r",
+      "Priority": 0, "Action": {"Block": {}}, "Statement": )";
+    for (int i = 0; i < levels; ++i) s += R"({"NotStatement": {"Statement": )";
+    s += R"({"LabelMatchStatement": {"Scope": "LABEL", "Key": "a"}})";
+    for (int i = 0; i < levels; ++i) s += "}}";
+    return s + "}]}";
+  };
+  l = load(nots(20'000));
+  EXPECT_FALSE(l.acl);
+  EXPECT_NE(l.error.find("nested more than 128 levels deep"), std::string::npos) << l.error;
+  // Sixty nested NOTs still load: an odd number of them matches a request without labels.
+  l = load(nots(61));
+  ASSERT_TRUE(l.acl) << l.error;
+  http::Headers h;
+  EXPECT_EQ(evaluate(*l.acl, h).action, Action::Block);
+}
+
 }  // namespace
 }  // namespace eg::waf
