@@ -1,11 +1,12 @@
-// Inputs the fuzz targets (fuzz/acl_loader_fuzz.cc) found to crash the web ACL engine, each
-// reduced to what it takes. A load refuses a bad document with a message; an evaluation never
-// throws for a request the proxy accepted.
+// Inputs the fuzz targets (fuzz/acl_loader_fuzz.cc, challenge_endpoint_fuzz.cc) found to crash
+// the web ACL engine, each reduced to what it takes. A load refuses a bad document with a message;
+// an evaluation never throws for a request the proxy accepted.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "waf/acl.h"
+#include "waf/challenge_internal.h"
 #include "waf/model.h"
 #include "waf/state.h"
 
@@ -125,6 +126,24 @@ TEST(WafFuzzRegressions, DeepNestingIsALoadError) {
   ASSERT_TRUE(l.acl) << l.error;
   http::Headers h;
   EXPECT_EQ(evaluate(*l.acl, h).action, Action::Block);
+}
+
+// A token sealed with the right key but cut short inside the client address: the reader
+// copied zero bytes from a null pointer (undefined behaviour, reported by UBSan) before
+// refusing it. Found by fuzz/challenge_endpoint_fuzz.cc, which seals fuzz blobs itself.
+TEST(WafFuzzRegressions, TokenCutShortInTheAddressIsRefused) {
+  const std::string key(32, 'k');
+  ChallengeService svc(ChallengeOptions{key, {}, 16});
+  std::string blob(1, '\x01');    // version
+  blob += std::string(24, '\0');  // issued, challenge and CAPTCHA times
+  blob += '\x04';                 // an IPv4 address follows... but does not
+  http::Headers h;
+  h.add("Cookie",
+        "aws-waf-token=" + challenge_detail::seal(challenge_detail::derive_keys(key).token, blob));
+  Request r{*parse_ip("192.0.2.1"), "GET", "/", "", h, "", {}, {}, "t", false, kNow};
+  TokenTimes t = svc.token(r);
+  EXPECT_EQ(t.challenge_solved_ms, 0);
+  EXPECT_EQ(t.captcha_solved_ms, 0);
 }
 
 }  // namespace
