@@ -107,6 +107,10 @@ void evaluate_and_log(const Acl& acl, const Request& r) {
 
 }  // namespace
 
+// Undefined behaviour is a finding like a crash: UBSan stops at its first report (the build
+// lets it recover otherwise, and libFuzzer would not notice).
+extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::vector<std::string_view> part = sections(input);

@@ -9,6 +9,10 @@
 
 #include "waf/detect.h"
 
+// Undefined behaviour is a finding like a crash: UBSan stops at its first report (the build
+// lets it recover otherwise, and libFuzzer would not notice).
+extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace eg::waf;
   // The input is exactly `size` bytes on the heap, so ASan sees any read past its end.
