@@ -81,7 +81,9 @@ class BlobReader {
     }
     a.v6 = family == 6;
     std::string_view b = take(a.v6 ? 16 : 4);
-    std::memcpy(a.bytes.data(), b.data(), b.size());
+    // A short read gives an empty view whose data() is null: memcpy from null is undefined
+    // even for zero bytes.
+    if (!b.empty()) std::memcpy(a.bytes.data(), b.data(), b.size());
     return a;
   }
   bool complete() const { return ok_ && pos_ == s_.size(); }

@@ -42,22 +42,59 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+// "source:line:column" of the byte at `offset`, so a message points at the text.
+std::string position(const Document& d, size_t offset) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < d.text.size(); ++i) {
+    if (d.text[i] == '\n')
+      ++line, col = 1;
+    else
+      ++col;
+  }
+  return d.source + ":" + std::to_string(line) + ":" + std::to_string(col);
+}
+
+// The compiler and json::dump() recurse once per level of nesting: without a bound, a deep
+// enough document overflows the stack. No WAF document comes near this.
+constexpr size_t kMaxJsonDepth = 128;
+
+// The offset of the first '[' or '{' nested deeper than kMaxJsonDepth, or npos.
+size_t too_deep(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 nlohmann::json parse_json(const Document& d) {
+  if (size_t at = too_deep(d.text); at != std::string_view::npos)
+    throw DocError(position(d, at) + ": nested more than " + std::to_string(kMaxJsonDepth) +
+                   " levels deep");
   try {
     return nlohmann::json::parse(d.text);
   } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's byte offset -> line:column, so the message points at the text.
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < d.text.size(); ++i) {
-      if (d.text[i] == '\n')
-        ++line, col = 1;
-      else
-        ++col;
-    }
     std::string what = e.what();
     if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
-    throw DocError(d.source + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                   ": not valid JSON: " + what);
+    throw DocError(position(d, e.byte ? e.byte - 1 : 0) + ": not valid JSON: " + what);
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error: a number too large for a double (out_of_range 406), say.
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    throw DocError(d.source + ": not valid JSON: " + what);
   }
 }
 
@@ -224,7 +261,7 @@ class AclCompiler final : public Compiler {
   bool base64_ = false;
   const std::string* label_namespace_ = nullptr;
   std::shared_ptr<RateLimiter> current_limiter_;
-  size_t rate_rules_ = 0, references_ = 0;
+  size_t references_ = 0;
 };
 
 std::unique_ptr<RE2> compile_regex(const JNode& n) {
@@ -439,9 +476,15 @@ const RuleGroupModel* AclCompiler::group(const JNode& stmt, bool managed, Compil
   } else {
     stmt.only({"ARN", "ExcludedRules", "RuleActionOverrides"});
     std::string arn = stmt.str("ARN");
+    // json::value() throws on a member of another type; such a member names nothing here,
+    // and the document is refused with its path below if it is the one referenced.
+    auto text_member = [](const nlohmann::json& j, const char* key) {
+      auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
     for (const auto& src : rule_group_sources_) {
       auto [g, prefix] = unwrap(src.json, "RuleGroup");
-      if (g->is_object() && (g->value("ARN", "") == arn || g->value("Name", "") == arn)) {
+      if (g->is_object() && (text_member(*g, "ARN") == arn || text_member(*g, "Name") == arn)) {
         doc = g;
         source = src.doc->source;
         envelope = prefix;
@@ -451,11 +494,18 @@ const RuleGroupModel* AclCompiler::group(const JNode& stmt, bool managed, Compil
       stmt.at("ARN").fail(
           "no rule group with this ARN or name was loaded (list its file under "
           "web_acl.rule_groups)");
-    name = doc->value("Name", "");
-    std::string account = "000000000000";
-    if (auto arn_parts = split(doc->value("ARN", ""), ':'); arn_parts.size() > 4)
-      account = std::string(arn_parts[4]);
-    label_ns = doc->value("LabelNamespace", "awswaf:" + account + ":rulegroup:" + name + ":");
+    try {
+      JNode g(*doc, envelope);
+      name = g.str_or("Name", "");
+      std::string account = "000000000000";
+      // split() returns views: the ARN string must outlive them.
+      std::string group_arn = g.str_or("ARN", "");
+      if (auto arn_parts = split(group_arn, ':'); arn_parts.size() > 4)
+        account = std::string(arn_parts[4]);
+      label_ns = g.str_or("LabelNamespace", "awswaf:" + account + ":rulegroup:" + name + ":");
+    } catch (const DocError& e) {
+      throw DocError(source + ": " + e.what());
+    }
   }
 
   auto model = std::make_unique<RuleGroupModel>();

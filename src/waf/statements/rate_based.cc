@@ -134,10 +134,10 @@ std::unique_ptr<Statement> parse_rate_based(const JNode& body, Compiler& c, cons
 
   std::vector<KeyPart> parts;
   if (type == "IP")
-    parts.push_back({KeyPart::Kind::Ip});
+    parts.emplace_back().kind = KeyPart::Kind::Ip;
   else if (type == "FORWARDED_IP") {
     if (!fwd) body.fail("AggregateKeyType FORWARDED_IP needs a ForwardedIPConfig");
-    parts.push_back({KeyPart::Kind::ForwardedIp});
+    parts.emplace_back().kind = KeyPart::Kind::ForwardedIp;
   } else if (type == "CONSTANT") {
     if (!body.has("ScopeDownStatement"))
       body.fail("AggregateKeyType CONSTANT needs a ScopeDownStatement");
