@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -130,6 +132,16 @@ struct Source {
 };
 
 }  // namespace
+
+// A managed group's document, parsed once per process (reloads and every reference reuse it).
+const nlohmann::json& managed_document(const ManagedGroup& g) {
+  static std::mutex mu;
+  static std::map<std::string_view, std::unique_ptr<const nlohmann::json>> parsed;
+  std::lock_guard lk(mu);
+  auto& slot = parsed[g.name];
+  if (!slot) slot = std::make_unique<const nlohmann::json>(nlohmann::json::parse(g.document));
+  return *slot;
+}
 
 class AclCompiler final : public Compiler {
  public:
@@ -257,7 +269,6 @@ class AclCompiler final : public Compiler {
   AclModel& m_;
   std::vector<std::shared_ptr<IpSetHandle>> ip_sets_;
   std::vector<Source> rule_group_sources_;
-  std::vector<std::unique_ptr<nlohmann::json>> owned_json_;  // managed group documents
   bool base64_ = false;
   const std::string* label_namespace_ = nullptr;
   std::shared_ptr<RateLimiter> current_limiter_;
@@ -468,8 +479,7 @@ const RuleGroupModel* AclCompiler::group(const JNode& stmt, bool managed, Compil
     if (!g)
       stmt.fail("unknown managed rule group " + stmt.str("VendorName") + "/" + stmt.str("Name") +
                 " (edgeguard provides " + managed_group_names() + ")");
-    owned_json_.push_back(std::make_unique<nlohmann::json>(nlohmann::json::parse(g->document)));
-    doc = owned_json_.back().get();
+    doc = &managed_document(*g);
     source = "managed rule group " + std::string(g->name);
     label_ns = "awswaf:managed:aws:" + std::string(g->label_namespace) + ":";
     name = g->name;
