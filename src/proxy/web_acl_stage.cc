@@ -55,7 +55,21 @@ std::string render_web_acl_metrics(const waf::Acl& acl) {
     }
     return r;
   };
-  for (const auto& m : acl.metrics()) {
+  auto rules = acl.metrics();
+  fmt::format_to(out,
+                 "# HELP edgeguard_waf_rate_tracked_keys Aggregation keys a rate-based rule "
+                 "tracks (bounded by rate_limit_max_keys).\n"
+                 "# TYPE edgeguard_waf_rate_tracked_keys gauge\n"
+                 "# HELP edgeguard_waf_rate_bytes_per_key State bytes per tracked key.\n"
+                 "# TYPE edgeguard_waf_rate_bytes_per_key gauge\n");
+  for (const auto& m : rules)
+    if (m.rate_based)
+      fmt::format_to(out,
+                     "edgeguard_waf_rate_tracked_keys{{acl=\"{}\",rule=\"{}\"}} {}\n"
+                     "edgeguard_waf_rate_bytes_per_key{{acl=\"{}\",rule=\"{}\"}} {}\n",
+                     esc(acl.name()), esc(m.name), m.rate_tracked_keys, esc(acl.name()),
+                     esc(m.name), m.rate_bytes_per_key);
+  for (const auto& m : rules) {
     std::pair<std::string_view, uint64_t> rows[] = {
         {"matched", m.matched}, {"allowed", m.allowed},      {"blocked", m.blocked},
         {"counted", m.counted}, {"challenge", m.challenged}, {"captcha", m.captcha}};

@@ -93,6 +93,8 @@ struct Verdict {
 struct RuleMetrics {
   std::string name;
   uint64_t matched = 0, allowed = 0, blocked = 0, counted = 0, challenged = 0, captcha = 0;
+  bool rate_based = false;  // then: the keys it tracks and what each costs
+  size_t rate_tracked_keys = 0, rate_bytes_per_key = 0;
 };
 
 class Acl {

@@ -256,7 +256,9 @@ std::vector<RuleMetrics> Acl::metrics() const {
   std::vector<RuleMetrics> out;
   auto add = [&](const CompiledRule& r) {
     out.push_back({r.display, r.matched.load(), r.allowed.load(), r.blocked.load(),
-                   r.counted.load(), r.challenged.load(), r.captcha.load()});
+                   r.counted.load(), r.challenged.load(), r.captcha.load(), r.limiter != nullptr,
+                   r.limiter ? r.limiter->tracked_keys() : 0,
+                   r.limiter ? RateLimiter::bytes_per_key() : 0});
   };
   for (const auto& r : model_->rules) {
     if (!r->group)

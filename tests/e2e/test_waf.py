@@ -148,6 +148,11 @@ def test_s5_allow_list_deny_list_and_per_ip_rate_limit(s5, origin):
                   rule="deny-list", outcome="blocked") == 1
     assert metric(stats, "edgeguard_waf_rule_requests_total", acl="identity-edge",
                   rule="per-ip-rate", outcome="blocked") >= 1
+    # 127.0.0.1 and 127.0.0.4 (the allow-listed 127.0.0.3 and the denied .2 never reach it).
+    assert metric(stats, "edgeguard_waf_rate_tracked_keys", acl="identity-edge",
+                  rule="per-ip-rate") == 2
+    assert metric(stats, "edgeguard_waf_rate_bytes_per_key", acl="identity-edge",
+                  rule="per-ip-rate") == 64
 
 
 def test_s5_operator_adds_an_abuser_to_the_deny_list(s5):
