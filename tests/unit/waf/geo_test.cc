@@ -1,5 +1,8 @@
 #include "waf/geo.h"
 
+#include "waf/acl.h"
+#include "waf/state.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -305,6 +308,59 @@ TEST_F(GeoMmdbTest, DamagedTreeAndDataStillGiveWellFormedAnswers) {
     }
   }
   EXPECT_GT(opened, 0) << "no damaged database opened, so lookups were never exercised";
+}
+
+// GeoMatch and AsnMatch in a web ACL, on the same databases: the geo labels are added to every
+// request the statement inspects, matched or not, and a later rule can use them.
+TEST_F(GeoMmdbTest, GeoAndAsnStatementsInAWebAcl) {
+  AclInput in;
+  in.web_acl = {"acl.json", R"({
+    "Name": "geo", "DefaultAction": {"Allow": {}},
+    "Rules": [
+      {"Name": "eu", "Priority": 0, "Action": {"Count": {}},
+       "Statement": {"GeoMatchStatement": {"CountryCodes": ["DE", "FR"]}},
+       "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "eu"}},
+      {"Name": "block-wa", "Priority": 1, "Action": {"Block": {}},
+       "Statement": {"LabelMatchStatement": {"Scope": "LABEL", "Key": "awswaf:clientip:geo:region:US-WA"}},
+       "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "wa"}},
+      {"Name": "asn", "Priority": 2, "Action": {"Block": {}},
+       "Statement": {"AsnMatchStatement": {"AsnList": [64501]}},
+       "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "asn"}}]})"};
+  in.geo_database = path("country.mmdb");
+  in.asn_database = path("asn.mmdb");
+  in.challenge_key = std::string(32, 'k');
+  auto loaded = load_acl(in, std::make_shared<WafState>());
+  ASSERT_TRUE(loaded.acl) << loaded.error;
+  http::Headers headers;
+  auto verdict = [&](const char* ip) {
+    Request r{*parse_ip(ip), "GET", "/", "", headers, "", {}, {}, "t", false, 1};
+    return loaded.acl->evaluate(r);
+  };
+  auto has = [](const Verdict& v, std::string_view l) {
+    return std::find(v.labels.begin(), v.labels.end(), l) != v.labels.end();
+  };
+  Verdict us = verdict("192.0.2.10");  // US, WA, AS64500
+  EXPECT_EQ(us.action, Action::Block);
+  EXPECT_EQ(us.terminating_rule, "block-wa");
+  EXPECT_TRUE(has(us, "awswaf:clientip:geo:country:US"));
+  EXPECT_TRUE(has(us, "awswaf:clientip:geo:region:US-WA"));
+  Verdict de = verdict("198.51.100.10");  // DE: counted by the geo rule, allowed
+  EXPECT_EQ(de.action, Action::Allow);
+  ASSERT_EQ(de.counted.size(), 1u);
+  EXPECT_TRUE(has(de, "awswaf:clientip:geo:country:DE"));
+  Verdict jp = verdict("2001:db8:1::5");  // JP, AS64501
+  EXPECT_EQ(jp.terminating_rule, "asn");
+  EXPECT_TRUE(has(jp, "awswaf:clientip:geo:region:JP-XX"));
+  Verdict unknown = verdict("10.1.2.3");
+  EXPECT_EQ(unknown.action, Action::Allow);
+  EXPECT_TRUE(has(unknown, "awswaf:clientip:geo:country:XX"));
+
+  in.geo_database.clear();
+  auto refused = load_acl(in, std::make_shared<WafState>());
+  EXPECT_FALSE(refused.acl);
+  EXPECT_NE(refused.error.find("Rules[0].Statement.GeoMatchStatement: needs a geo database"),
+            std::string::npos)
+      << refused.error;
 }
 
 }  // namespace
