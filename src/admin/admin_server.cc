@@ -1,7 +1,6 @@
 #include "admin/admin_server.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 #include "admin/wafv2_api.h"
 #include "aws/sigv4_verify.h"
 #include "core/log.h"
+#include "core/request_id.h"
 #include "http/parser.h"
 #include "proxy/web_acl_stage.h"
 
@@ -82,19 +82,6 @@ std::string response(int status, std::string_view content_type, std::string_view
   return out;
 }
 
-std::string new_aws_request_id() {
-  unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += hex[b[i] >> 4];
-    s += hex[b[i] & 15];
-  }
-  return s;
-}
-
 // An AWS client's call: `POST /` with an X-Amz-Target, or signed with SigV4.
 bool is_wafv2_call(const http::Request& req) {
   if (req.path != "/" || req.method != "POST") return false;
@@ -112,7 +99,7 @@ std::string wafv2_answer(const Wafv2Response& r, std::string_view request_id) {
 // The WAFv2 JSON API: SigV4 against admin.wafv2's keys (the bearer token plays no part).
 std::string serve_wafv2(const http::Request& req, const config::Snapshot& snap,
                         waf::WafState& state) {
-  std::string request_id = new_aws_request_id();
+  std::string request_id = new_uuid();
   if (!snap.admin.wafv2)
     return wafv2_answer(wafv2_error(403, "AccessDeniedException",
                                     "the WAFv2 API is not enabled on this gateway (configure "

@@ -1,6 +1,5 @@
 #include "admin/wafv2_api.h"
 
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -13,6 +12,8 @@
 #include <set>
 #include <vector>
 
+#include "core/base64.h"
+#include "core/request_id.h"
 #include "waf/acl.h"
 #include "waf/ip_address.h"
 #include "waf/model.h"
@@ -125,25 +126,6 @@ class Input {
 // The scope an ARN belongs to: "…:global/ipset/…" is CLOUDFRONT, "…:regional/…" REGIONAL.
 std::string_view scope_of(std::string_view arn) {
   return arn.find(":regional/") != std::string_view::npos ? "REGIONAL" : "CLOUDFRONT";
-}
-
-std::string uuid_from(const unsigned char* b) {
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += hex[b[i] >> 4];
-    s += hex[b[i] & 15];
-  }
-  return s;
-}
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()));
-  out.resize(size_t(n));
-  return out;
 }
 
 // ---- IP sets -----------------------------------------------------------------------------
@@ -287,7 +269,7 @@ void encode_search_strings(json& j) {
     for (auto& [key, value] : j.items()) {
       if (key == "ByteMatchStatement" && value.is_object() && value.contains("SearchString") &&
           value["SearchString"].is_string())
-        value["SearchString"] = base64(value["SearchString"].get_ref<const std::string&>());
+        value["SearchString"] = base64_encode(value["SearchString"].get_ref<const std::string&>());
       encode_search_strings(value);
     }
   } else if (j.is_array()) {
@@ -314,7 +296,7 @@ std::string acl_lock_token(const waf::AclModel& m) {
          digest);
   digest[6] = (digest[6] & 0x0f) | 0x40;
   digest[8] = (digest[8] & 0x3f) | 0x80;
-  return uuid_from(digest);
+  return format_uuid(digest);
 }
 
 Wafv2Response get_web_acl(Input& in, const WafApiContext& ctx) {

@@ -52,4 +52,28 @@ void new_request_id(char* out) {
   }
 }
 
+std::string format_uuid(const unsigned char* b) {
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+    s += hex[b[i] >> 4];
+    s += hex[b[i] & 15];
+  }
+  return s;
+}
+
+std::string new_uuid() {
+  thread_local Xoshiro256 rng;
+  unsigned char b[16];
+  for (int half = 0; half < 2; ++half) {
+    uint64_t bits = rng.next();
+    for (int i = 0; i < 8; ++i) b[half * 8 + i] = static_cast<unsigned char>(bits >> (8 * i));
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  return format_uuid(b);
+}
+
 }  // namespace eg

@@ -10,4 +10,9 @@ inline constexpr size_t kRequestIdLength = 56;
 void new_request_id(char* out);
 std::string new_request_id();
 
+// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" from 16 bytes (AWS request ids, lock tokens).
+std::string format_uuid(const unsigned char* bytes16);
+// A random (version 4) UUID from the same generator: unique, not secret.
+std::string new_uuid();
+
 }  // namespace eg

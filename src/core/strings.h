@@ -27,6 +27,9 @@ std::optional<int64_t> parse_duration_ms(std::string_view s);
 std::optional<uint64_t> parse_size(std::string_view s);
 std::optional<uint64_t> parse_uint(std::string_view s);
 
+// Appends the UTF-8 encoding of a code point (<= 0x10FFFF; the caller checks surrogates).
+void append_utf8(std::string& out, uint32_t cp);
+
 // Percent-decoding; returns nullopt on an invalid escape (%G1, truncated %4).
 std::optional<std::string> percent_decode(std::string_view s);
 

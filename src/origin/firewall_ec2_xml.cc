@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "core/strings.h"
+
 namespace eg::origin {
 
 const XmlElement* XmlElement::child(std::string_view n) const {
@@ -90,24 +92,10 @@ class Reader {
     size_t colon = n.rfind(':');
     return colon == std::string::npos ? n : n.substr(colon + 1);
   }
-  bool append_utf8(unsigned long cp, std::string& out) {
+  bool append_code_point(unsigned long cp, std::string& out) {
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
       return fail("bad character reference");
-    if (cp < 0x80) {
-      out += char(cp);
-    } else if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-      out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xF0 | (cp >> 18));
-      out += char(0x80 | ((cp >> 12) & 0x3F));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    }
+    eg::append_utf8(out, uint32_t(cp));
     return true;
   }
   bool entity(std::string& out) {
@@ -134,7 +122,7 @@ class Reader {
         cp = cp * (hex ? 16 : 10) + unsigned(v);
         if (cp > 0x10FFFF) return fail("bad character reference");
       }
-      return append_utf8(cp, out);
+      return append_code_point(cp, out);
     }
     return fail("unknown entity &" + std::string(e) + ";");
   }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/strings.h"
 #include "origin/ipranges_json.h"
 
 namespace eg::origin {
@@ -139,24 +140,6 @@ int hex_digit(char c) {
   return -1;
 }
 
-void append_utf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
-}
-
 // Length of the valid UTF-8 sequence starting at s[0] (a byte >= 0x80), or 0 (RFC 3629).
 size_t utf8_length(std::string_view s) {
   auto in = [&](size_t i, uint8_t lo, uint8_t hi) {
@@ -265,7 +248,7 @@ bool JsonReader::scan_string(std::string* out) {
       pos_ += 6;
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
     }
-    if (out) append_utf8(cp, *out);
+    if (out) append_utf8(*out, cp);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "core/base64.h"
 #include "origin/ipranges_json.h"
 
 namespace eg::origin {
@@ -16,22 +17,6 @@ struct Field {
   const char* name;
   std::string SnsMessage::*member;
 };
-
-bool decode_base64(std::string_view in, std::string& out) {
-  std::string clean;
-  for (char c : in)
-    if (c != '\n' && c != '\r' && c != ' ') clean += c;
-  if (clean.empty() || clean.size() % 4 != 0) return false;
-  out.resize(clean.size() / 4 * 3);
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(clean.data()), int(clean.size()));
-  if (n < 0) return false;
-  size_t pad = 0;
-  if (clean.size() >= 1 && clean.back() == '=') ++pad;
-  if (clean.size() >= 2 && clean[clean.size() - 2] == '=') ++pad;
-  out.resize(size_t(n) - pad);
-  return true;
-}
 
 }  // namespace
 
@@ -136,11 +121,12 @@ bool verify_sns_signature(const SnsMessage& m, std::string_view certificate_pem,
     error = "the signing certificate does not hold an RSA key";
     return false;
   }
-  std::string signature;
-  if (!decode_base64(m.signature, signature)) {
+  auto decoded = base64_decode(m.signature);
+  if (!decoded || decoded->empty()) {
     error = "Signature is not base64";
     return false;
   }
+  const std::string& signature = *decoded;
   const EVP_MD* md = m.signature_version == "1" ? EVP_sha1() : EVP_sha256();
   std::string data = sns_string_to_sign(m);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);

@@ -1,9 +1,8 @@
 #include "proxy/echo_origin.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 
+#include "core/base64.h"
 #include "core/strings.h"
 
 namespace eg::proxy {
@@ -20,14 +19,6 @@ bool valid_utf8(std::string_view s) {
     i += n + 1;
   }
   return true;
-}
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
-  out.resize(size_t(n));
-  return out;
 }
 
 }  // namespace
@@ -50,7 +41,7 @@ http::Response echo_response(std::string_view method, std::string_view path, std
   if (valid_utf8(body))
     j["body"] = body;
   else
-    j["body_base64"] = base64(body);
+    j["body_base64"] = base64_encode(body);
   http::Response r;
   r.status = 200;
   r.body = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include "core/strings.h"
+
 namespace eg::waf {
 namespace {
 
@@ -44,24 +46,6 @@ int32_t hex4(std::string_view body, size_t at) {
     v = v * 16 + d;
   }
   return v;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
 }
 
 // Compares a reference token as written in the pointer (~0, ~1 escaped) with a decoded key,

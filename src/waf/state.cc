@@ -1,34 +1,15 @@
 #include "waf/state.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/request_id.h"
+
 namespace eg::waf {
 
-namespace {
-
-std::string new_lock_token() {
-  unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += hex[b[i] >> 4];
-    s += hex[b[i] & 15];
-  }
-  return s;
-}
-
-}  // namespace
-
-IpSetHandle::IpSetHandle() : lock_token_(new_lock_token()) {
+IpSetHandle::IpSetHandle() : lock_token_(new_uuid()) {
   matchers_.push_back(std::make_unique<IpSetMatcher>());
   matcher_.store(matchers_.back().get());
 }
@@ -63,7 +44,7 @@ void IpSetHandle::rebuild_locked() {
   for (const auto& e : entries_) prefixes.push_back(e.prefix);
   matchers_.push_back(std::make_unique<IpSetMatcher>(prefixes));
   matcher_.store(matchers_.back().get(), std::memory_order_release);
-  lock_token_ = new_lock_token();
+  lock_token_ = new_uuid();
 }
 
 void IpSetHandle::persist_locked() const {
