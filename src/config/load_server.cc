@@ -148,36 +148,8 @@ void load_admin_wafv2(LoadContext& c, const Val& v, Admin& a) {
       ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-');
     if (!ok) c.r.error(rv, "'" + w.region + "' is not a region name (like us-east-1)");
   }
-  std::vector<aws::sigv4::AccessKey> keys;
-  Val kv = m.require("keys");
-  auto list = items(c.r, kv);
-  if (kv.present && kv.node.IsSequence() && list.empty())
-    c.r.error(kv, "at least one key is required");
-  for (const auto& item : list) {
-    MapReader km(c.r, item, {"access_key_id", "secret"});
-    if (!km.ok()) continue;
-    aws::sigv4::AccessKey key;
-    Val idv = km.require("access_key_id");
-    if (read_string(c.r, idv, key.access_key_id)) {
-      if (std::find(w.access_key_ids.begin(), w.access_key_ids.end(), key.access_key_id) !=
-          w.access_key_ids.end())
-        c.r.error(idv, "access key id '" + key.access_key_id + "' is listed twice");
-      else if (key.access_key_id.find_first_of("/ ,=") != std::string::npos)
-        c.r.error(idv, "an access key id has no '/', ',', '=' or spaces");
-    }
-    Val sv = km.require("secret");
-    std::string name;
-    if (read_string(c.r, sv, name)) {
-      if (const Secret* secret = find_secret(c, sv, name)) {
-        if (const SecretVersion* cur = secret->current())
-          key.secret_access_key = cur->value;
-        else
-          c.r.error(sv, "secret '" + name + "' has no version with stage CURRENT");
-      }
-    }
-    w.access_key_ids.push_back(key.access_key_id);
-    keys.push_back(std::move(key));
-  }
+  std::vector<aws::sigv4::AccessKey> keys = load_access_keys(c, m.require("keys"));
+  for (const auto& key : keys) w.access_key_ids.push_back(key.access_key_id);
   aws::sigv4::VerifierOptions opts;
   opts.service = "wafv2";
   opts.region = w.region;

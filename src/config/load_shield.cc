@@ -80,28 +80,7 @@ void load_verify(LoadContext& c, const Val& v, Shield& s) {
 void load_sigv4_check(LoadContext& c, const Val& v, Shield& s) {
   MapReader m(c.r, v, {"keys", "service", "region", "max_skew", "errors"});
   if (!m.ok()) return;
-  std::vector<aws::sigv4::AccessKey> keys;
-  Val kv = m.require("keys");
-  auto items_read = items(c.r, kv);
-  if (kv.present && kv.node.IsSequence() && items_read.empty())
-    c.r.error(kv, "at least one key is required");
-  for (const auto& item : items_read) {
-    MapReader km(c.r, item, {"access_key_id", "secret"});
-    if (!km.ok()) continue;
-    aws::sigv4::AccessKey key;
-    read_string(c.r, km.require("access_key_id"), key.access_key_id);
-    Val sv = km.require("secret");
-    std::string name;
-    if (read_string(c.r, sv, name)) {
-      if (const Secret* secret = find_secret(c, sv, name)) {
-        if (const SecretVersion* cur = secret->current())
-          key.secret_access_key = cur->value;
-        else
-          c.r.error(sv, "secret '" + name + "' has no version with stage CURRENT");
-      }
-    }
-    keys.push_back(std::move(key));
-  }
+  std::vector<aws::sigv4::AccessKey> keys = load_access_keys(c, m.require("keys"));
   aws::sigv4::VerifierOptions opts;
   read_string(c.r, m.get("service"), opts.service);
   read_string(c.r, m.get("region"), opts.region);
@@ -116,6 +95,40 @@ void load_sigv4_check(LoadContext& c, const Val& v, Shield& s) {
 }
 
 }  // namespace
+
+std::vector<aws::sigv4::AccessKey> load_access_keys(LoadContext& c, const Val& kv) {
+  std::vector<aws::sigv4::AccessKey> keys;
+  auto list = items(c.r, kv);
+  if (kv.present && kv.node.IsSequence() && list.empty())
+    c.r.error(kv, "at least one key is required");
+  for (const auto& item : list) {
+    MapReader km(c.r, item, {"access_key_id", "secret"});
+    if (!km.ok()) continue;
+    aws::sigv4::AccessKey key;
+    Val idv = km.require("access_key_id");
+    if (read_string(c.r, idv, key.access_key_id)) {
+      bool listed = std::any_of(keys.begin(), keys.end(), [&](const aws::sigv4::AccessKey& k) {
+        return k.access_key_id == key.access_key_id;
+      });
+      if (listed)
+        c.r.error(idv, "access key id '" + key.access_key_id + "' is listed twice");
+      else if (key.access_key_id.find_first_of("/ ,=") != std::string::npos)
+        c.r.error(idv, "an access key id has no '/', ',', '=' or spaces");
+    }
+    Val sv = km.require("secret");
+    std::string name;
+    if (read_string(c.r, sv, name)) {
+      if (const Secret* secret = find_secret(c, sv, name)) {
+        if (const SecretVersion* cur = secret->current())
+          key.secret_access_key = cur->value;
+        else
+          c.r.error(sv, "secret '" + name + "' has no version with stage CURRENT");
+      }
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
 
 void load_shield(LoadContext& c, const Val& v, Shield& s) {
   MapReader m(c.r, v, {"mode", "origin_verify", "sigv4", "addresses"});

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "aws/sigv4_verify.h"
 #include "config/reader.h"
 #include "config/snapshot.h"
 
@@ -18,8 +19,8 @@ struct LoadContext {
   std::vector<ConfigError>& errors;
   std::string base_dir;  // folder of the config file; relative paths resolve against it
   Snapshot& snap;
-  bool secrets_configured = false;  // `secrets:` present
-  bool secrets_ok = false;          // and the store loaded without errors
+  bool secrets_configured = false;           // `secrets:` present
+  bool secrets_ok = false;                   // and the store loaded without errors
   std::shared_ptr<waf::WafState> waf_state;  // null: a fresh one
 };
 
@@ -42,6 +43,9 @@ void load_custom_errors(LoadContext& c, const Val& v);
 // load_shield.cc
 void load_shield(LoadContext& c, const Val& v, Shield& s);
 void load_origin_sign(LoadContext& c, const Val& v, Origin& o);
+// `keys: [{access_key_id, secret: <store name>}]` for a SigV4 verifier (shield.sigv4,
+// admin.wafv2): CURRENT secret values, ids unique and free of '/', ',', '=' and spaces.
+std::vector<aws::sigv4::AccessKey> load_access_keys(LoadContext& c, const Val& keys);
 
 // load_web_acl.cc; `state` carries IP set changes and rate counters over a reload.
 void load_web_acl(LoadContext& c, const Val& v, std::shared_ptr<waf::WafState> state);
