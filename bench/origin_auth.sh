@@ -15,33 +15,18 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-64}
-EDGEGUARD_BIN=${EDGEGUARD_BIN:-build/edgeguard}
-ANCHORS_RUNNING=${ANCHORS_RUNNING:-0}
-anchors_dir=$(pwd)/../shared/bench/anchors
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+. bench/pair.sh
 
-if [ "$ANCHORS_RUNNING" != 1 ]; then
-  sed -e "s#__DIR__#$anchors_dir#g" -e "s#__RUN__#$tmp#g" "$anchors_dir/origin-nginx.conf" >"$tmp/origin.conf"
-  nginx -c "$tmp/origin.conf" >"$tmp/origin.log" 2>&1 & pids+=($!)
-fi
+start_origin
 printf '[bench]\naws_access_key_id = AKIDBENCHEXAMPLE\naws_secret_access_key = bench/secret/EXAMPLEKEY\n' >"$tmp/credentials"
 sed 's#127\.0\.0\.1:9010#127.0.0.1:9011#' bench/edgeguard-bench.yaml >"$tmp/plain.yaml"
 sed -e 's#127\.0\.0\.1:9010#127.0.0.1:9012#' \
     -e "s#custom_headers: {X-Origin-Verify: s3cr3t}}#custom_headers: {X-Origin-Verify: s3cr3t}, sign: {sigv4: {service: lambda, region: eu-west-1, profile: bench, credentials_file: \"$tmp/credentials\"}}}#" \
     bench/edgeguard-bench.yaml >"$tmp/signed.yaml"
 grep -q sigv4 "$tmp/signed.yaml" || { echo "origin_auth.sh: could not derive the signed config" >&2; exit 1; }
-for n in plain signed; do
-  "$EDGEGUARD_BIN" serve -c "$tmp/$n.yaml" --workers 1 >>"$tmp/$n.log" 2>&1 & pids+=($!)
-done
+for n in plain signed; do start_edgeguard $n; done
 declare -A url=([plain]=http://127.0.0.1:9011/ [signed]=http://127.0.0.1:9012/)
-for n in plain signed; do
-  for _ in $(seq 100); do curl -sf -o /dev/null "${url[$n]}" && break; sleep 0.1; done
-  code=$(curl -s -o /dev/null -w '%{http_code}' "${url[$n]}")
-  [ "$code" = 200 ] || { echo "origin_auth.sh: $n answers $code"; cat "$tmp/$n.log"; exit 1; }
-done
+for n in plain signed; do wait_for_200 $n "${url[$n]}"; done
 echo "== origin authentication cost  $(date -u +%Y-%m-%dT%H:%M:%SZ)  load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in plain signed; do wrk -t1 -c"$CONNECTIONS" -d2s "${url[$n]}" >/dev/null 2>&1; done
 declare -A rps p99
@@ -49,11 +34,10 @@ for r in $(seq "$ROUNDS"); do
   for n in plain signed; do
     out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "${url[$n]}")
     rps[$n]+="$(echo "$out" | awk '/Requests\/sec/ {print $2}') "
-    p99[$n]+="$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) sub(/ms/,"",v); else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}') "
+    p99[$n]+="$(echo "$out" | wrk_latency 99 | awk '{print $1 / 1000}') "
   done
   echo "   round $r: plain $(echo ${rps[plain]} | awk '{print $NF}') req/s, signed $(echo ${rps[signed]} | awk '{print $NF}') req/s"
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mp=$(echo "${rps[plain]}" | median); ms=$(echo "${rps[signed]}" | median)
 echo "   plain   median $mp req/s, p99 $(echo "${p99[plain]}" | median) ms"
 echo "   signed  median $ms req/s, p99 $(echo "${p99[signed]}" | median) ms"

@@ -16,36 +16,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
-EDGEGUARD_BIN=${EDGEGUARD_BIN:-build/edgeguard}
-ANCHORS_RUNNING=${ANCHORS_RUNNING:-0}
-anchors_dir=$(pwd)/../shared/bench/anchors
 here=$(pwd)/bench/waf
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+. bench/pair.sh
 
-if [ "$ANCHORS_RUNNING" != 1 ]; then
-  sed -e "s#__DIR__#$anchors_dir#g" -e "s#__RUN__#$tmp#g" "$anchors_dir/origin-nginx.conf" >"$tmp/origin.conf"
-  nginx -c "$tmp/origin.conf" >"$tmp/origin.log" 2>&1 & pids+=($!)
-fi
+start_origin
 sed 's#127\.0\.0\.1:9010#127.0.0.1:9021#' bench/edgeguard-bench.yaml >"$tmp/plain.yaml"
 { sed 's#127\.0\.0\.1:9010#127.0.0.1:9022#' bench/edgeguard-bench.yaml
   echo "web_acl:"
   echo "  file: $here/typical-acl.json"
   echo "  ip_sets: [$here/allow-v4.json, $here/allow-v6.json, $here/deny-v4.json, $here/deny-v6.json]"
 } >"$tmp/acl.yaml"
-for n in plain acl; do
-  "$EDGEGUARD_BIN" serve -c "$tmp/$n.yaml" --workers 1 >>"$tmp/$n.log" 2>&1 & pids+=($!)
-done
+for n in plain acl; do start_edgeguard $n; done
 declare -A url=([plain]="http://127.0.0.1:9021/api/v1/items?id=42&sort=name" [acl]="http://127.0.0.1:9022/api/v1/items?id=42&sort=name")
-for n in plain acl; do
-  for _ in $(seq 100); do curl -sf -o /dev/null "${url[$n]}" && break; sleep 0.1; done
-  code=$(curl -s -o /dev/null -w '%{http_code}' -A bench "${url[$n]}")
-  [ "$code" = 200 ] || { echo "waf.sh: $n answers $code"; cat "$tmp/$n.log"; exit 1; }
-done
+for n in plain acl; do wait_for_200 $n "${url[$n]}" -A bench; done
 ua=(-H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench" -H "Accept: text/html")
-us() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v)} else if (v ~ /ms$/) {sub(/ms/,"",v); v*=1000} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000000}; print v}'; }
 echo "== web ACL cost  $(date -u +%Y-%m-%dT%H:%M:%SZ)  load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in plain acl; do wrk -t1 -c64 -d2s "${ua[@]}" "${url[$n]}" >/dev/null 2>&1; done
 declare -A rps p50
@@ -54,11 +38,10 @@ for r in $(seq "$ROUNDS"); do
     out=$(wrk -t1 -c64 -d"$DURATION" "${ua[@]}" "${url[$n]}")
     rps[$n]+="$(echo "$out" | awk '/Requests\/sec/ {print $2}') "
     out=$(wrk -t1 -c1 -d"$DURATION" --latency "${ua[@]}" "${url[$n]}")
-    p50[$n]+="$(echo "$out" | awk '$1 == "50%" {print $2}' | us) "
+    p50[$n]+="$(echo "$out" | wrk_latency 50) "
   done
   echo "   round $r: plain $(echo ${rps[plain]} | awk '{print $NF}') req/s, acl $(echo ${rps[acl]} | awk '{print $NF}') req/s; p50 at c1: plain $(echo ${p50[plain]} | awk '{print $NF}') us, acl $(echo ${p50[acl]} | awk '{print $NF}') us"
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mp=$(echo "${rps[plain]}" | median); ma=$(echo "${rps[acl]}" | median)
 lp=$(echo "${p50[plain]}" | median); la=$(echo "${p50[acl]}" | median)
 echo "   plain  median $mp req/s, p50 (c1) $lp us"
