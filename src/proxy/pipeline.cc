@@ -230,9 +230,8 @@ std::optional<Reply> Pipeline::web_acl(http::Headers& extra_origin_headers) {
                   request_id_,
                   viewer_.https,
                   wall_clock_ms()};
-  auto outcome =
-      run_web_acl(WebAclInput{*acl, wr, worker_.server().waf_log_file().get(), snap_.development},
-                  extra_origin_headers);
+  auto outcome = run_web_acl(WebAclInput{*acl, wr, worker_.waf_log(), snap_.development},
+                             extra_origin_headers);
   if (outcome.failed)
     worker_.server().metrics().waf_failures.fetch_add(1, std::memory_order_relaxed);
   if (!outcome.answer) return std::nullopt;

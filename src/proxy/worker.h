@@ -48,6 +48,7 @@ class Worker {
   // The credentials a signed origin uses (Server-wide; looked up once per snapshot here).
   aws::RefreshingCredentials& signing_credentials(const config::Origin& origin);
   logs::AccessLogWriter* access_log() { return log_.get(); }
+  logs::LogFile* waf_log() { return waf_log_.get(); }  // this snapshot's WAF log, or null
   MetricsShard& metrics() { return metrics_; }
   const Hooks& hooks() const { return hooks_; }
   bool draining() const { return draining_; }
@@ -80,6 +81,7 @@ class Worker {
   std::map<std::string, std::unique_ptr<OriginPool>> pools_;
   std::map<const config::Origin*, aws::RefreshingCredentials*> credentials_;  // this snapshot's
   std::unique_ptr<logs::AccessLogWriter> log_;
+  std::shared_ptr<logs::LogFile> waf_log_;
   Hooks hooks_;
   // Every open viewer connection (intrusive list through ViewerConnection::registry_*).
   template <class F>

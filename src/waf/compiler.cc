@@ -3,7 +3,6 @@
 // invalid construct.
 #include "waf/compiler.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/base64.h"
 #include "core/strings.h"
 #include "waf/managed_groups.h"
 #include "waf/state.h"
@@ -27,22 +27,6 @@ const std::set<int> kResponseCodes = {200, 201, 202, 204, 206, 300, 301, 302, 30
 
 const std::set<std::string, std::less<>> kReservedLabelWords = {
     "awswaf", "aws", "waf", "rulegroup", "webacl", "regexpatternset", "ipset", "managed"};
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  std::string s(in);
-  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }),
-          s.end());
-  if (s.size() % 4 != 0) return std::nullopt;
-  std::string out(s.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()), int(s.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = 0;
-  if (!s.empty() && s.back() == '=') ++pad;
-  if (s.size() > 1 && s[s.size() - 2] == '=') ++pad;
-  out.resize(size_t(n) - pad);
-  return out;
-}
 
 // "source:line:column" of the byte at `offset`, so a message points at the text.
 std::string position(const Document& d, size_t offset) {
@@ -206,29 +190,15 @@ class AclCompiler final : public Compiler {
   std::unique_ptr<RE2> regex(const JNode& n) override { return compile_regex(n); }
 
   const GeoDatabase& geo(const JNode& where) override {
-    if (!m_.geo) {
-      if (in_.geo_database.empty())
-        where.fail(
-            "needs a geo database: set web_acl.geo_database to a MaxMind Country or City "
-            "database (.mmdb)");
-      std::string error;
-      m_.geo = GeoDatabase::open(in_.geo_database, error);
-      if (!m_.geo) where.fail(error);
-    }
-    return *m_.geo;
+    return open_once(m_.geo, in_.geo_database, where,
+                     "needs a geo database: set web_acl.geo_database to a MaxMind Country or "
+                     "City database (.mmdb)");
   }
 
   const AsnDatabase& asn(const JNode& where) override {
-    if (!m_.asn) {
-      if (in_.asn_database.empty())
-        where.fail(
-            "needs an ASN database: set web_acl.asn_database to a MaxMind ASN database "
-            "(.mmdb)");
-      std::string error;
-      m_.asn = AsnDatabase::open(in_.asn_database, error);
-      if (!m_.asn) where.fail(error);
-    }
-    return *m_.asn;
+    return open_once(m_.asn, in_.asn_database, where,
+                     "needs an ASN database: set web_acl.asn_database to a MaxMind ASN database "
+                     "(.mmdb)");
   }
 
   std::shared_ptr<RateLimiter> rate_limiter(const std::string& key, uint32_t window_s,
@@ -240,13 +210,25 @@ class AclCompiler final : public Compiler {
     return state_->rate_limiter(key, o);
   }
 
-  const std::string& label_namespace() const override { return *label_namespace_; }
   double rate_clock_speed() const override { return in_.rate_clock_speed; }
   void register_rate_limiter(std::shared_ptr<RateLimiter> l) override {
     current_limiter_ = std::move(l);
   }
 
  private:
+  // A database is opened by the first statement that needs it; its errors point there.
+  template <typename Db>
+  static const Db& open_once(std::unique_ptr<Db>& slot, const std::string& path, const JNode& where,
+                             std::string_view missing) {
+    if (!slot) {
+      if (path.empty()) where.fail(missing);
+      std::string error;
+      slot = Db::open(path, error);
+      if (!slot) where.fail(error);
+    }
+    return *slot;
+  }
+
   template <typename T>
   static std::string names_of(const std::vector<T>& sets) {
     std::string out;
@@ -587,7 +569,6 @@ std::vector<std::unique_ptr<CompiledRule>> AclCompiler::rules(
                 " is used by another rule; priorities must be unique");
     r->rule_group = group_name;
     r->display = group_name.empty() ? r->name : group_name + "/" + r->name;
-    r->label_namespace = *label_namespace_;
     if (n.has("VisibilityConfig")) {
       JNode v = n.at("VisibilityConfig");
       r->sampled = v.boolean("SampledRequestsEnabled", true);
@@ -622,7 +603,6 @@ std::vector<std::unique_ptr<CompiledRule>> AclCompiler::rules(
                   " rate-based rules in one " + (in_group ? "rule group" : "web ACL"));
       Place p;
       p.top_level = true;
-      p.in_rule_group = in_group;
       p.rule_name = r->display;
       current_limiter_.reset();
       r->statement = statement(stmt, p);

@@ -17,7 +17,6 @@ class IpSetHandle;
 // Where a statement appears; some statements are allowed only at a rule's top level.
 struct Place {
   bool top_level = true;  // the rule's Statement itself (not nested, not a scope-down)
-  bool in_rule_group = false;
   std::string rule_name;  // for state keys (rate limiters)
 };
 
@@ -35,7 +34,6 @@ class Compiler {
   virtual const AsnDatabase& asn(const JNode& where) = 0;
   virtual std::shared_ptr<RateLimiter> rate_limiter(const std::string& state_key, uint32_t window_s,
                                                     uint64_t limit) = 0;
-  virtual const std::string& label_namespace() const = 0;
   // Rate windows pass this many times faster than the wall clock (1 outside tests).
   virtual double rate_clock_speed() const = 0;
   // The evaluating rule's limiter, for the admin API's list of limited keys.

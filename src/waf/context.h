@@ -33,10 +33,9 @@ class EvalContext {
   const Request& request;
   const AclModel& model;
   WafState& state;
-  std::vector<std::string>& labels;              // added by earlier rules (visible to LabelMatch)
-  const std::string* label_namespace = nullptr;  // the evaluating rule's context
-  std::vector<std::string> pending_labels;       // added at the end of the current rule
-  std::string* note = nullptr;                   // trace text for `waf test`, when tracing
+  std::vector<std::string>& labels;         // added by earlier rules (visible to LabelMatch)
+  std::vector<std::string> pending_labels;  // added at the end of the current rule
+  std::string* note = nullptr;              // trace text for `waf test`, when tracing
   std::vector<RateMatch>* rate_matches = nullptr;
   const CompiledRule* rule = nullptr;  // the rule being evaluated
 

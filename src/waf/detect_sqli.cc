@@ -14,11 +14,7 @@
 namespace eg::waf {
 namespace {
 
-using detect::is_alnum;
-using detect::is_alpha;
-using detect::is_blank;
-using detect::is_digit;
-using detect::is_hex_digit;
+using namespace detect;  // byte classes and word tables (detect_internal.h)
 
 // MySQL also separates tokens with 0xA0 (Latin-1 no-break space).
 bool sql_blank(unsigned char c) { return is_blank(c) || c == 0xa0; }

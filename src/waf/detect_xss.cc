@@ -14,12 +14,7 @@
 namespace eg::waf {
 namespace {
 
-using detect::is_alnum;
-using detect::is_alpha;
-using detect::is_blank;
-using detect::is_digit;
-using detect::is_hex_digit;
-using detect::lower;
+using namespace detect;  // byte classes and word tables (detect_internal.h)
 
 // Elements that run script, load a document or plugin, or switch the parser into a
 // context where attributes run script (svg, math). Sorted. SVG animation elements

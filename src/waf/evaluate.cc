@@ -64,7 +64,6 @@ class Evaluator {
  private:
   // Returns true when evaluation ended.
   bool run_group(const CompiledRule& ref) {
-    ctx_.label_namespace = &ref.group->label_namespace;
     if (ref.scope_down && !ref.scope_down->matches(ctx_)) {
       if (trace_)
         v_.trace.push_back({ref.display,

@@ -80,9 +80,9 @@ struct FieldValues {
 class Statement {
  public:
   virtual ~Statement() = default;
+  // Labels added whether or not the statement matches (GeoMatch) go to
+  // ctx.pending_labels; the evaluator adds them at the end of the rule.
   virtual bool matches(EvalContext& ctx) const = 0;
-  // Labels this statement adds to every request it inspects (GeoMatch), at rule end.
-  virtual void add_inspection_labels(EvalContext&) const {}
 };
 
 // ---- IP sets and regex pattern sets (by ARN or name) ---------------------------------
@@ -125,8 +125,7 @@ struct CompiledRule {
   std::unique_ptr<Statement> scope_down;  // ManagedRuleGroupStatement.ScopeDownStatement
   bool override_count = false;            // OverrideAction: Count
   std::map<std::string, RuleAction> action_overrides;  // inner rule name -> action
-  std::string label_namespace;                 // context for LabelMatch keys without a prefix
-  std::shared_ptr<class RateLimiter> limiter;  // RateBasedStatement rules
+  std::shared_ptr<class RateLimiter> limiter;          // RateBasedStatement rules
   // The limiter's keys are addresses (AggregateKeyType IP or FORWARDED_IP): only then does
   // GetRateBasedStatementManagedKeys list them, as AWS does.
   bool rate_keys_are_addresses = false;

@@ -149,10 +149,9 @@ std::unique_ptr<Statement> parse_rate_based(const JNode& body, Compiler& c, cons
       std::string kind = k.single_key("custom key");
       JNode kb = k.at(kind).object();
       KeyPart part;
-      auto named = [&](std::string_view what) {
+      auto named = [&] {
         std::string n = kb.str("Name");
         if (n.empty() || n.size() > 64) kb.at("Name").fail("must be 1 to 64 characters");
-        (void)what;
         return n;
       };
       if (kind == "IP")
@@ -165,12 +164,12 @@ std::unique_ptr<Statement> parse_rate_based(const JNode& body, Compiler& c, cons
         part.kind = KeyPart::Kind::Field;
         nlohmann::json ftm;
         if (kind == "Header")
-          ftm = {{"SingleHeader", {{"Name", named("header")}}}};
+          ftm = {{"SingleHeader", {{"Name", named()}}}};
         else if (kind == "QueryArgument")
-          ftm = {{"SingleQueryArgument", {{"Name", named("argument")}}}};
+          ftm = {{"SingleQueryArgument", {{"Name", named()}}}};
         else if (kind == "Cookie")
           ftm = {{"Cookies",
-                  {{"MatchPattern", {{"IncludedCookies", {named("cookie")}}}},
+                  {{"MatchPattern", {{"IncludedCookies", {named()}}}},
                    {"MatchScope", "VALUE"},
                    {"OversizeHandling", "CONTINUE"}}}};
         else if (kind == "QueryString")
