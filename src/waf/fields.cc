@@ -48,13 +48,20 @@ void parse_name_pattern(const JNode& pattern, std::string_view included, std::st
 
 }  // namespace
 
-std::vector<Transform> parse_transforms(const JNode& list) {
+namespace {
+
+// `[{"Priority": n, "Type": "..."}]` in priority order (unique priorities, at most 10), with
+// NONE steps dropped. Text and pre-parse transformations share the shape, not the types.
+template <typename T>
+std::vector<T> parse_priority_list(const JNode& list, bool at_least_one,
+                                   std::optional<T> (*parse)(std::string_view),
+                                   std::string_view names) {
   auto items = list.items();
-  if (items.empty())
+  if (at_least_one && items.empty())
     list.fail("needs at least one transformation (use {\"Priority\":0,\"Type\":\"NONE\"})");
   if (items.size() > 10)
     list.fail("has " + std::to_string(items.size()) + " transformations; AWS allows at most 10");
-  std::vector<std::pair<int64_t, Transform>> by_priority;
+  std::vector<std::pair<int64_t, T>> by_priority;
   for (const auto& t : items) {
     t.only({"Priority", "Type"});
     int64_t priority = t.integer("Priority", 0, INT32_MAX);
@@ -64,17 +71,22 @@ std::vector<Transform> parse_transforms(const JNode& list) {
             .fail("priority " + std::to_string(priority) +
                   " is used twice; transformation priorities must be unique");
     auto type = t.at("Type");
-    auto parsed = parse_transform(type.str());
-    if (!parsed)
-      type.fail(json_quoted(type.str()) + " is not one of " + std::string(transform_names()));
+    auto parsed = parse(type.str());
+    if (!parsed) type.fail(json_quoted(type.str()) + " is not one of " + std::string(names));
     by_priority.emplace_back(priority, *parsed);
   }
   std::sort(by_priority.begin(), by_priority.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<Transform> out;
+  std::vector<T> out;
   for (const auto& [_, t] : by_priority)
-    if (t != Transform::NONE) out.push_back(t);
+    if (t != T::NONE) out.push_back(t);
   return out;
+}
+
+}  // namespace
+
+std::vector<Transform> parse_transforms(const JNode& list) {
+  return parse_priority_list<Transform>(list, true, parse_transform, transform_names());
 }
 
 FieldSpec parse_field(const JNode& statement, const FieldParseOptions& o) {
@@ -162,22 +174,8 @@ FieldSpec parse_field(const JNode& statement, const FieldParseOptions& o) {
     JNode pre = statement.at("PreParseTextTransformations");
     if (f.kind != FieldKind::SingleQueryArgument && f.kind != FieldKind::AllQueryArguments)
       pre.fail("applies only to SingleQueryArgument and AllQueryArguments");
-    auto items = pre.items();
-    if (items.size() > 10) pre.fail("has more than 10 transformations");
-    std::vector<std::pair<int64_t, PreParseTransform>> by_priority;
-    for (const auto& t : items) {
-      int64_t priority = t.integer("Priority", 0, INT32_MAX);
-      auto type = t.at("Type");
-      auto parsed = parse_pre_parse_transform(type.str());
-      if (!parsed)
-        type.fail(json_quoted(type.str()) + " is not one of " +
-                  std::string(pre_parse_transform_names()));
-      by_priority.emplace_back(priority, *parsed);
-    }
-    std::sort(by_priority.begin(), by_priority.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [_, t] : by_priority)
-      if (t != PreParseTransform::NONE) f.pre_parse.push_back(t);
+    f.pre_parse = parse_priority_list<PreParseTransform>(pre, false, parse_pre_parse_transform,
+                                                         pre_parse_transform_names());
   }
   // The interning key: everything that changes what is extracted.
   f.key = ftm.json().dump() + "|";
