@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -21,15 +22,18 @@ namespace eg::waf {
 
 namespace {
 
-constexpr unsigned kSubWindows = 10;             // the window is 10 sub-windows of W/10 s
-constexpr unsigned kBuckets = kSubWindows + 1;   // + the one sliding out, interpolated
-constexpr uint16_t kNil = 0xFFFF;                // "no entry" in the 16-bit links
-constexpr size_t kMaxShardKeys = kNil;           // entry indices 0..65534
-constexpr size_t kMaxListedKeys = 10'000;        // limited keys kept as bytes, as AWS
-constexpr size_t kKeysPerShardForLru = 1024;     // below this, fewer shards (shard_count_for)
-constexpr size_t kMaxShards = 64;                // enough to spread the gateway's workers
-constexpr uint32_t kListedBit = 1u << 31;        // the key's bytes are in Impl::listed
-constexpr uint32_t kEpochMask = kListedBit - 1;  // the newest bucket's epoch, modulo 2^31
+constexpr unsigned kSubWindows = 10;            // the window is 10 sub-windows of W/10 s
+constexpr unsigned kBuckets = kSubWindows + 1;  // + the one sliding out, interpolated
+constexpr uint16_t kNil = 0xFFFF;               // "no entry" in the 16-bit links
+constexpr size_t kMaxShardKeys = kNil;          // entry indices 0..65534
+constexpr size_t kMaxListedKeys = 10'000;       // limited keys kept as bytes, as AWS
+constexpr size_t kKeysPerShardForLru = 1024;    // below this, fewer shards (shard_count_for)
+constexpr size_t kMaxShards = 64;               // enough to spread the gateway's workers
+constexpr size_t kMaxPreciseKeys = 10'000;      // keys near the limit counted per second
+constexpr uint32_t kListedBit = 1u << 31;       // the key's bytes are in Impl::listed
+constexpr uint32_t kPreciseBit = 1u << 30;      // the key has a Shard::precise record
+constexpr uint32_t kFlags = kListedBit | kPreciseBit;
+constexpr uint32_t kEpochMask = kPreciseBit - 1;  // the newest bucket's epoch, modulo 2^30
 constexpr int64_t kEpochModulus = int64_t(kEpochMask) + 1;
 
 // One tracked key: exactly one cache line, the whole per-key cost. The hash table's slot heads
@@ -37,7 +41,7 @@ constexpr int64_t kEpochModulus = int64_t(kEpochMask) + 1;
 // own: slots and entries are equally many.
 struct alignas(64) Entry {
   uint64_t fingerprint;       // SipHash of the key bytes; the bytes themselves are not kept
-  uint32_t epoch_and_flags;   // kListedBit | epoch of the newest bucket (mod 2^31)
+  uint32_t epoch_and_flags;   // kListedBit | kPreciseBit | newest bucket's epoch (mod 2^30)
   uint16_t lru_newer;         // towards the most recently seen
   uint16_t lru_older;         // towards the least recently seen, the next evicted
   uint16_t chain_next;        // the next entry in the same hash slot
@@ -156,6 +160,41 @@ class EntryBlock {
   size_t count_;
 };
 
+// A key near or over the limit, counted per second so that it is limited and released on the
+// exact second (docs/waf/rate-based.md, "Precision"). The requests counted before the record
+// began are kept by sub-window, as the entry had them.
+struct PreciseCounts {
+  int64_t start = 0;         // the first second counted per second
+  int64_t before_epoch = 0;  // the epoch of before[bucket_of(before_epoch)], start's epoch
+  uint32_t before[kBuckets] = {};
+  std::deque<std::pair<int64_t, uint32_t>> seconds;  // (second, requests), oldest first
+  uint64_t total = 0;                                // the sum of `seconds`
+
+  void add(int64_t second) {
+    ++total;
+    if (!seconds.empty() && seconds.back().first >= second) {
+      // A worker whose clock trails by a second counts into the newest second it can.
+      seconds.back().second += seconds.back().second != UINT32_MAX;
+    } else {
+      seconds.emplace_back(second, 1);
+    }
+  }
+  void forget_before(int64_t first_second_in_window) {
+    while (!seconds.empty() && seconds.front().first < first_second_in_window) {
+      total -= seconds.front().second;
+      seconds.pop_front();
+    }
+  }
+  // The requests of the seconds in the window: all but those of the oldest seconds not yet
+  // forgotten (few: count() forgets them as it goes).
+  uint64_t in_window(int64_t first_second_in_window) const {
+    uint64_t n = total;
+    for (auto it = seconds.begin(); it != seconds.end() && it->first < first_second_in_window; ++it)
+      n -= it->second;
+    return n;
+  }
+};
+
 // Where a time falls: its sub-window epoch and how many seconds of that epoch have begun
 // (1 in its first second, the sub-window length in its last).
 struct Instant {
@@ -172,6 +211,7 @@ struct RateLimiter::Impl {
     uint32_t used = 0;
     uint16_t newest = kNil;
     uint16_t oldest = kNil;
+    std::unordered_map<uint64_t, PreciseCounts> precise;  // by fingerprint
 
     uint16_t& slot_head(uint64_t fingerprint) {
       return entries[(uint64_t(uint32_t(fingerprint)) * entries.size()) >> 32].slot_head;
@@ -258,7 +298,7 @@ struct RateLimiter::Impl {
         size_t b = bucket_of(newest);
         for (int64_t gone = newest + 1; gone <= epoch; ++gone) e.counts[b = next_bucket(b)] = 0;
       }
-      e.epoch_and_flags = (e.epoch_and_flags & kListedBit) | (uint32_t(epoch) & kEpochMask);
+      e.epoch_and_flags = (e.epoch_and_flags & kFlags) | (uint32_t(epoch) & kEpochMask);
     } else {
       target = std::max(epoch, newest - int64_t(kSubWindows));
     }
@@ -285,6 +325,62 @@ struct RateLimiter::Impl {
     return scaled / uint64_t(sub_window);
   }
 
+  // Requests in (now - W, now] for a key counted per second: the seconds in full, and the
+  // requests from before the record by the entry's rule, except those of the record's first
+  // sub-window, which came at or before `start` and are taken to have come at `start` (a
+  // burst; a key is then never released early).
+  uint64_t window_count(const PreciseCounts& p, int64_t now_seconds) const {
+    const int64_t first_in_window = now_seconds - int64_t(options.window_seconds) + 1;
+    uint64_t total = p.in_window(first_in_window);
+    if (p.start < first_in_window) return total;  // every earlier request is out too
+    total += p.before[bucket_of(p.before_epoch)];
+    const int64_t first_epoch_in_window = floor_div(first_in_window, sub_window);
+    // in requests x sub-window seconds, divided once as in the entry's rule
+    uint64_t scaled = 0;
+    for (int64_t epoch = p.before_epoch - 1; epoch >= p.before_epoch - int64_t(kSubWindows);
+         --epoch) {
+      const uint32_t c = p.before[bucket_of(epoch)];
+      if (epoch > first_epoch_in_window)
+        scaled += uint64_t(c) * uint64_t(sub_window);
+      else if (epoch == first_epoch_in_window)
+        scaled += uint64_t(c) * uint64_t((epoch + 1) * sub_window - first_in_window);
+    }
+    return total + scaled / uint64_t(sub_window);
+  }
+
+  // A key starts being counted per second once its count passes an eighth of the limit, at its
+  // first request of a sub-window (so nothing before the record is in the record's first
+  // sub-window: steady traffic stays exact), or at half the limit whatever the time (a burst:
+  // its earlier requests came at or before this second, and are taken to have come at it).
+  // Keys far below the limit, nearly all of them, cost their 64-byte entry only.
+  bool wants_precise(const Entry& e, Instant now) const {
+    if (precise_count.load(std::memory_order_relaxed) >= kMaxPreciseKeys) {
+      sweep_precise_pending.store(true, std::memory_order_relaxed);
+      return false;
+    }
+    const uint64_t count = window_count(e, now);
+    if (count >= options.limit / 2) return true;
+    return count >= options.limit / 8 && newest_epoch(e, now.epoch) < now.epoch;
+  }
+  void start_precise(Shard& s, Entry& e, Instant now, int64_t now_seconds) {
+    PreciseCounts p;
+    p.start = now_seconds;
+    p.before_epoch = now.epoch;
+    const int64_t newest = newest_epoch(e, now.epoch);
+    if (newest > now.epoch - int64_t(kBuckets))
+      for (int64_t epoch = std::min(newest, now.epoch); epoch > now.epoch - int64_t(kBuckets);
+           --epoch)
+        p.before[bucket_of(epoch)] = e.counts[bucket_of(epoch)];
+    s.precise.insert_or_assign(e.fingerprint, std::move(p));
+    e.epoch_and_flags |= kPreciseBit;
+    precise_count.fetch_add(1, std::memory_order_relaxed);
+  }
+  void stop_precise(Shard& s, Entry& e) {
+    s.precise.erase(e.fingerprint);
+    e.epoch_and_flags &= ~kPreciseBit;
+    precise_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   // Takes an entry for a new key: a never used one, or the shard's least recently seen.
   uint16_t insert(Shard& s, uint64_t fingerprint, int64_t epoch) {
     uint16_t i;
@@ -293,6 +389,7 @@ struct RateLimiter::Impl {
     } else {
       i = s.oldest;
       if (s.entries[i].epoch_and_flags & kListedBit) unlist(s.entries[i]);
+      if (s.entries[i].epoch_and_flags & kPreciseBit) stop_precise(s, s.entries[i]);
       s.lru_unlink(i);
       s.chain_unlink(i);
     }
@@ -346,12 +443,39 @@ struct RateLimiter::Impl {
         continue;
       }
       if (!(s.entries[i].epoch_and_flags & kListedBit)) continue;  // unlisted since the snapshot
-      if (window_count(s.entries[i], now) > options.limit) {
+      if (window_count(s, s.entries[i], now, now_seconds) > options.limit) {
         if (out) out->push_back(std::move(key));
       } else {
         unlist(s.entries[i]);
       }
     }
+  }
+
+  // Drops the per-second records of keys with no request left in the window, when the
+  // records are all taken (keys that went quiet are not visited otherwise). Takes each
+  // shard's lock in turn, so only once a second.
+  void sweep_precise(int64_t now_seconds) {
+    for (size_t k = 0; k < shard_count; ++k) {
+      Shard& s = shards[k];
+      std::lock_guard guard(s.lock);
+      for (auto it = s.precise.begin(); it != s.precise.end();) {
+        if (window_count(it->second, now_seconds) != 0) {
+          ++it;
+          continue;
+        }
+        Entry& e = s.entries[s.find(it->first)];
+        e.epoch_and_flags &= ~kPreciseBit;
+        it = s.precise.erase(it);
+        precise_count.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+  }
+
+  // The key's count by whichever rule applies to it; under the shard's lock.
+  uint64_t window_count(Shard& s, const Entry& e, Instant now, int64_t now_seconds) const {
+    if (e.epoch_and_flags & kPreciseBit)
+      return window_count(s.precise.at(e.fingerprint), now_seconds);
+    return window_count(e, now);
   }
 
   RateLimiterOptions options;
@@ -365,6 +489,9 @@ struct RateLimiter::Impl {
   std::unordered_map<uint64_t, std::string> listed;  // fingerprint -> key bytes
   std::atomic<size_t> listed_count{0};               // listed.size(), read without the lock
   std::atomic<int64_t> last_sweep{INT64_MIN};        // a full listing is swept once a second
+  std::atomic<size_t> precise_count{0};              // keys with a PreciseCounts record
+  mutable std::atomic<bool> sweep_precise_pending{false};
+  std::atomic<int64_t> last_precise_sweep{INT64_MIN};
 };
 
 RateLimiter::RateLimiter(const RateLimiterOptions& o) : impl_(std::make_unique<Impl>(o)) {}
@@ -386,13 +513,34 @@ bool RateLimiter::count(std::string_view key, int64_t now_seconds) {
       s.lru_push_newest(i);
     }
     Entry& e = s.entries[i];
+    if (!(e.epoch_and_flags & kPreciseBit) && im.wants_precise(e, now))
+      im.start_precise(s, e, now, now_seconds);
     Impl::add_request(e, now.epoch);
-    over = im.window_count(e, now) > im.options.limit;
+    if (e.epoch_and_flags & kPreciseBit) {
+      PreciseCounts& p = s.precise.at(fingerprint);
+      p.add(now_seconds);
+      p.forget_before(now_seconds - int64_t(im.options.window_seconds) + 1);
+      const uint64_t n = im.window_count(p, now_seconds);
+      over = n > im.options.limit;
+      // Back to the entry's rule once the key is well below where it began counting per
+      // second by both rules (the entry's may still count a burst that is out by now).
+      if (n * 16 < im.options.limit && im.window_count(e, now) * 8 < im.options.limit)
+        im.stop_precise(s, e);
+    } else {
+      over = im.window_count(e, now) > im.options.limit;
+    }
     const bool is_listed = e.epoch_and_flags & kListedBit;
     if (over && !is_listed)
       listing_full = !im.list(e, key);
     else if (!over && is_listed)
       im.unlist(e);
+  }
+  if (im.sweep_precise_pending.load(std::memory_order_relaxed)) {
+    int64_t last = im.last_precise_sweep.load(std::memory_order_relaxed);
+    if (last < now_seconds && im.last_precise_sweep.compare_exchange_strong(last, now_seconds)) {
+      im.sweep_precise_pending.store(false, std::memory_order_relaxed);
+      im.sweep_precise(now_seconds);
+    }
   }
   // Keys that went quiet while limited stay listed until swept; sweep when they crowd out a
   // key that is limited now, at most once a second (the sweep takes every listed key's lock).
@@ -403,7 +551,7 @@ bool RateLimiter::count(std::string_view key, int64_t now_seconds) {
       std::lock_guard guard(s.lock);
       const uint16_t i = s.find(fingerprint);
       if (i != kNil && !(s.entries[i].epoch_and_flags & kListedBit) &&
-          im.window_count(s.entries[i], now) > im.options.limit)
+          im.window_count(s, s.entries[i], now, now_seconds) > im.options.limit)
         im.list(s.entries[i], key);
     }
   }
@@ -416,7 +564,7 @@ uint64_t RateLimiter::window_count(std::string_view key, int64_t now_seconds) co
   Impl::Shard& s = im.shard_for(fingerprint);
   std::lock_guard guard(s.lock);
   const uint16_t i = s.find(fingerprint);
-  return i == kNil ? 0 : im.window_count(s.entries[i], im.instant(now_seconds));
+  return i == kNil ? 0 : im.window_count(s, s.entries[i], im.instant(now_seconds), now_seconds);
 }
 
 bool RateLimiter::limited(std::string_view key, int64_t now_seconds) const {
@@ -440,6 +588,10 @@ size_t RateLimiter::tracked_keys() const {
 }
 
 size_t RateLimiter::bytes_per_key() { return sizeof(Entry); }
+
+size_t RateLimiter::precise_keys() const {
+  return impl_->precise_count.load(std::memory_order_relaxed);
+}
 
 const RateLimiterOptions& RateLimiter::options() const { return impl_->options; }
 

@@ -1,7 +1,8 @@
 // The state behind one RateBasedStatement: request counts per aggregation key over a sliding
 // window of 60-600 s, decided to the second (AWS re-evaluates about every 10 s). Memory is
 // bounded: at most max_keys keys are tracked, the least recently seen is evicted first, and
-// each costs <= 64 bytes (bench/micro/rate_limiter_bench.cc reports the figure).
+// each costs 64 bytes (bench/micro/rate_limiter_bench.cc reports the figure); keys past an
+// eighth of the limit (at most 10,000) are also counted per second, for exact release.
 // Thread-safe: every worker of the gateway counts into the same limiter.
 #pragma once
 #include <cstdint>
@@ -39,6 +40,7 @@ class RateLimiter {
   std::vector<std::string> limited_keys(int64_t now_seconds) const;
 
   size_t tracked_keys() const;
+  size_t precise_keys() const;    // keys counted per second now
   static size_t bytes_per_key();  // the state cost of one tracked key
   const RateLimiterOptions& options() const;
 

@@ -245,6 +245,35 @@ def test_s7_flood_blocks_while_over_and_releases_below(s7):
                interval=0.3, what="the flood rule to release 127.0.0.20")
 
 
+def test_a_ten_minute_window_releases_on_the_second(gateway, origin, tmp_path):
+    # 600 s window, limit 20; the limiter's clock runs 60x faster, so the window is 10 s here
+    # and one limiter second is 17 ms. The flood is released 600 limiter seconds after the
+    # request that put it over the limit ages out: 10 s after the burst, within a few limiter
+    # seconds (AWS: about 10 s late; interpolated sub-windows here would be up to 59 s late).
+    acl = write(tmp_path / "acl.json", {
+        "Name": "window", "DefaultAction": {"Allow": {}}, "VisibilityConfig": VIS,
+        "Rules": [rule("flood", 0, {"RateBasedStatement": {
+            "Limit": 20, "EvaluationWindowSec": 600, "AggregateKeyType": "IP"}}, "Block")]})
+    gw = gateway(S7_CONFIG.replace("ip_sets: [{reputation}], ", ""), acl=acl,
+                 origin_url=origin.url, mode="enforce")
+    first = time.monotonic()
+    statuses = [send(gw, "/search", source="127.0.0.30")[0] for _ in range(30)]
+    last = time.monotonic()
+    assert statuses[:20] == [200] * 20 and set(statuses[20:]) == {403}
+
+    def limited():
+        return any("127.0.0.30" in r["keys"] for r in gw.admin("GET", "/waf/rate-limited").json()["rules"])
+
+    time.sleep(max(0.0, first + 9.7 - time.monotonic()))
+    assert limited(), "released before the window had passed"
+    while limited() and time.monotonic() < last + 11:
+        time.sleep(0.005)
+    released = time.monotonic()
+    # Request 10 (the 11th newest of 30) must age out; it was sent between first and last.
+    assert first + 10 - 0.05 <= released <= last + 10 + 0.15, (released - first, last - first)
+    assert send(gw, "/search", source="127.0.0.30")[0] == 200
+
+
 def test_count_only_mode_never_blocks_but_logs(gateway, origin, tmp_path):
     values = dict(acl=s7_acl(tmp_path, "None"), origin_url=origin.url, mode="count",
                   reputation=ip_set(tmp_path, "AWSManagedIPReputationList", "IPV4", ["127.0.0.66/32"]))

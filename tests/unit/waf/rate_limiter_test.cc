@@ -46,23 +46,84 @@ TEST(RateLimiter, LimitedWhileTheWindowHoldsMoreThanTheLimitThenReleased) {
   EXPECT_EQ(rl.window_count("k", t0 + 119), 1u);  // only the request at t0 + 60 is left
 }
 
-TEST(RateLimiter, ReleaseIsWithinOneSubWindowOfTheExactSecond) {
-  // The documented error: the oldest sub-window is interpolated, so a burst that does not
-  // start a sub-window is released up to W/10 - 1 s early (a small burst) or late (a large
-  // one), and never outside that.
-  for (int burst : {11, 12, 20, 60, 1000}) {
-    for (int64_t offset = 0; offset < 6; ++offset) {
-      RateLimiter rl = limiter(60, 10);
-      const int64_t t0 = kSubWindowStart + offset;
-      for (int i = 0; i < burst; ++i) rl.count("k", t0);
-      int64_t released = -1;
-      for (int64_t t = t0; t <= t0 + 120 && released < 0; ++t)
-        if (!rl.limited("k", t)) released = t;
-      EXPECT_GE(released, t0 + 60 - 5) << "burst " << burst << " at +" << offset;
-      EXPECT_LE(released, t0 + 60 + 5) << "burst " << burst << " at +" << offset;
-      for (int64_t t = released; t <= t0 + 120; ++t) EXPECT_FALSE(rl.limited("k", t));
+TEST(RateLimiter, ABurstIsReleasedOnTheExactSecondWhateverTheWindow) {
+  // A key near the limit is counted per second: a burst at any second of a sub-window is
+  // released exactly W seconds after it, for 60 s and 600 s windows alike (AWS: ~10 s late).
+  for (uint32_t window : {60u, 600u}) {
+    for (int burst : {11, 12, 20, 60, 1000}) {
+      for (int64_t offset : {0, 1, 5, 29, 59}) {
+        RateLimiter rl = limiter(window, 10);
+        const int64_t t0 = 6000 + offset;  // 6000 starts a sub-window for both windows
+        for (int i = 0; i < burst; ++i) rl.count("k", t0);
+        const std::string at = std::to_string(window) + " s window, burst " +
+                               std::to_string(burst) + " at +" + std::to_string(offset);
+        EXPECT_TRUE(rl.limited("k", t0 + window - 1)) << at;
+        EXPECT_FALSE(rl.limited("k", t0 + window)) << at;
+        EXPECT_EQ(rl.window_count("k", t0 + window), 0u) << at;
+      }
     }
   }
+}
+
+TEST(RateLimiter, ASpreadFloodIsReleasedWhenTheLimitPlusOnethRequestFromTheEndAgesOut) {
+  // 25 requests a second for 8 seconds, limit 100, 600 s window: 200 requests. The key is
+  // released when the 100 newest are all that is left: when the second holding request 100
+  // (t0 + 3, requests 76..100) is out, at t0 + 3 + 600.
+  RateLimiter rl = limiter(600, 100);
+  const int64_t t0 = 7213;
+  for (int64_t t = t0; t < t0 + 8; ++t)
+    for (int i = 0; i < 25; ++i) rl.count("flood", t);
+  EXPECT_EQ(rl.window_count("flood", t0 + 602), 125u);
+  EXPECT_TRUE(rl.limited("flood", t0 + 602));
+  EXPECT_FALSE(rl.limited("flood", t0 + 603));
+  EXPECT_EQ(rl.window_count("flood", t0 + 603), 100u);
+}
+
+TEST(RateLimiter, OnlyKeysNearTheLimitAreCountedPerSecond) {
+  RateLimiter rl = limiter(300, 80);
+  for (int k = 0; k < 500; ++k)
+    for (int i = 0; i < 5; ++i) rl.count("client-" + std::to_string(k), 9000 + i);
+  EXPECT_EQ(rl.precise_keys(), 0u);  // 5 requests, under an eighth of 80
+  for (int i = 0; i < 50; ++i) rl.count("heavy", 9010);
+  EXPECT_EQ(rl.precise_keys(), 1u);
+  EXPECT_EQ(RateLimiter::bytes_per_key(), 64u);
+  // Once its requests are out of the window and it has gone quiet, the key is back to its
+  // entry alone (and not limited).
+  rl.count("heavy", 9010 + 300);
+  EXPECT_EQ(rl.precise_keys(), 1u);  // the entry's sub-window still holds the 50
+  rl.count("heavy", 9010 + 330);
+  EXPECT_EQ(rl.precise_keys(), 0u);
+  EXPECT_FALSE(rl.limited("heavy", 9010 + 330));
+}
+
+TEST(RateLimiter, PerSecondRecordsAreCappedAndQuietOnesMakeRoom) {
+  RateLimiter rl = limiter(60, 16, 20'000);
+  for (int k = 0; k < 10'000; ++k)
+    for (int i = 0; i < 9; ++i) rl.count("burst-" + std::to_string(k), 6000);
+  EXPECT_EQ(rl.precise_keys(), 10'000u);
+  for (int i = 0; i < 9; ++i) rl.count("one-too-many", 6000);
+  EXPECT_EQ(rl.precise_keys(), 10'000u);
+  // A minute later the bursts are out of the window: the next key near its limit finds room.
+  for (int i = 0; i < 9; ++i) rl.count("next", 6100);
+  EXPECT_EQ(rl.precise_keys(), 1u);
+  for (int i = 0; i < 8; ++i) rl.count("next", 6100);
+  EXPECT_TRUE(rl.limited("next", 6159));
+  EXPECT_FALSE(rl.limited("next", 6160));
+}
+
+TEST(RateLimiter, ARampCountedPerSecondFromASubWindowStartStaysExact) {
+  // Two requests a second for 120 s from a sub-window's start, limit 200, 60 s window: the
+  // count is 2 x the seconds inside the window at every second, before and after the key
+  // starts being counted per second (at t0 + 18, its first sub-window start past 25).
+  RateLimiter rl = limiter(60, 200);
+  const int64_t t0 = 12'000;
+  for (int64_t t = t0; t < t0 + 120; ++t) {
+    rl.count("ramp", t);
+    rl.count("ramp", t);
+    EXPECT_EQ(rl.window_count("ramp", t), uint64_t(2 * std::min<int64_t>(60, t - t0 + 1)))
+        << "t0 + " << t - t0;
+  }
+  EXPECT_EQ(rl.precise_keys(), 1u);
 }
 
 TEST(RateLimiter, SteadyTrafficIsCountedExactlyEverySecond) {
