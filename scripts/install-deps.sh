@@ -6,7 +6,7 @@ set -euo pipefail
 
 build=(build-essential cmake ninja-build pkg-config clang clang-format
        libboost1.81-dev libssl-dev libfmt-dev libjemalloc-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
-       libre2-dev libmaxminddb-dev
+       libre2-dev libmaxminddb-dev libcrypt-dev
        libgtest-dev libgmock-dev libbenchmark-dev)
 # botocore/boto3/awscli: real AWS clients that sign and verify against our SigV4; nftables: origin allowlists.
 # libmaxmind-db-writer-perl: MaxMind's own writer builds the small .mmdb files the geo tests read.

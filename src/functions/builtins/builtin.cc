@@ -1,0 +1,47 @@
+#include "functions/builtins/builtin.h"
+
+#include <chrono>
+
+namespace eg::functions::builtins {
+
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+http::Response text_response(int status, std::string_view body) {
+  http::Response r;
+  r.status = status;
+  r.headers.add("Content-Type", "text/plain; charset=utf-8");
+  r.body = body;
+  r.framing = http::BodyFraming::ContentLength;
+  r.content_length = r.body.size();
+  return r;
+}
+
+http::Response redirect_response(int status, std::string_view location) {
+  http::Response r;
+  r.status = status;
+  r.headers.add("Location", location);
+  r.framing = http::BodyFraming::ContentLength;
+  r.content_length = 0;
+  return r;
+}
+
+void set_request_path(http::Request& req, std::string_view path) {
+  req.path.assign(path);
+  req.target.assign(path);
+  if (req.has_query) {
+    req.target += '?';
+    req.target += req.query;
+  }
+}
+
+bool last_segment_has_extension(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  return last.find('.') != std::string_view::npos;
+}
+
+}  // namespace eg::functions::builtins

@@ -1,0 +1,50 @@
+// What every native builtin shares: a base class that exposes the builtin's declared
+// counters to /stats, the small answers builtins give (401, 403, redirects), a request-path
+// setter and an injectable clock (tests move time instead of sleeping).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "functions/function.h"
+#include "http/message.h"
+
+namespace eg::functions::builtins {
+
+struct MetricValue {
+  std::string_view name;  // "allowed", "denied", ...
+  uint64_t value = 0;
+};
+
+// A native builtin. The admin /stats code finds one with dynamic_cast from Function and
+// reads metrics(); counters are relaxed atomics bumped on the request path.
+class BuiltinFunction : public Function {
+ public:
+  virtual std::vector<MetricValue> metrics() const = 0;
+};
+
+inline void bump(std::atomic<uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+inline uint64_t read(const std::atomic<uint64_t>& counter) {
+  return counter.load(std::memory_order_relaxed);
+}
+
+// Milliseconds on a monotonic clock. A builtin takes a Clock so tests can move time.
+using Clock = int64_t (*)();
+int64_t steady_now_ms();
+
+// status, Content-Type: text/plain; charset=utf-8, the body, Content-Length framing.
+http::Response text_response(int status, std::string_view body);
+// status with a Location header and an empty body.
+http::Response redirect_response(int status, std::string_view location);
+
+// Replaces the request's path and rebuilds its target in origin-form (path?query).
+void set_request_path(http::Request& req, std::string_view path);
+
+// True when the last segment of the path has a '.' (a file name with an extension).
+bool last_segment_has_extension(std::string_view path);
+
+}  // namespace eg::functions::builtins
