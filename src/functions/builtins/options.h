@@ -45,7 +45,7 @@ class OptionReader {
  private:
   std::string_view builtin_;
   const nlohmann::json& options_;
-  const std::filesystem::path& base_dir_;
+  std::filesystem::path base_dir_;
   std::string& error_;
 };
 
