@@ -1,0 +1,2 @@
+'use strict';
+exports.greeting = (name) => `hello ${name} from a local module`;
