@@ -86,6 +86,11 @@ behaviors:
     origin: echo
     functions:
       viewer-request: {file: "{compat}/ab-testing.js", runtime: cloudfront-js-1.0}
+      viewer-response: {file: "{compat}/ab-set-cookie.js"}
+  - path: /members/*
+    origin: echo
+    functions:
+      viewer-request: {file: "{compat}/verify-jwt.js", runtime: cloudfront-js-1.0}
   - path: /norm/*
     origin: echo
     functions:
@@ -262,14 +267,49 @@ def test_ab_testing_cookie_split_cloudfront_function_1(good):
     cases = (("X-Experiment-Name=A", "/experiment-group/control-pixel.jpg"),
              ("other=1; X-Experiment-Name=B", "/experiment-group/treatment-pixel.jpg"))
     for cookie, path in cases:
-        status, _, body = send(good, "/experiment-pixel.jpg", headers={"Cookie": cookie})
+        status, headers, body = send(good, "/experiment-pixel.jpg", headers={"Cookie": cookie})
         assert status == 200
         e = echoed(body)
         assert e["path"] == path, cookie
         assert "X-Experiment-Name" in e["headers"]["cookie"]
-    seen = {echoed(send(good, "/experiment-pixel.jpg")[2])["path"] for _ in range(30)}
+        assert "set-cookie" not in headers  # ab-set-cookie.js: the viewer has its group
+    seen = set()
+    for _ in range(30):
+        status, headers, body = send(good, "/experiment-pixel.jpg")
+        path = echoed(body)["path"]
+        seen.add(path)
+        group = "A" if path == "/experiment-group/control-pixel.jpg" else "B"
+        assert headers["set-cookie"] == f"X-Experiment-Name={group}; Path=/; Max-Age=86400"
     assert seen <= {"/experiment-group/control-pixel.jpg", "/experiment-group/treatment-pixel.jpg"}
     assert len(seen) == 2  # 0.75/0.25 over 30 draws: both groups (p of one group only < 1e-3)
+
+
+def hs256_jwt(claims: dict, key: bytes) -> str:
+    import hmac
+    import hashlib
+
+    def b64url(b: bytes) -> str:
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64url(json.dumps(claims).encode())
+    sig = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64url(sig)}"
+
+
+def test_verify_jwt_cloudfront_function_1_crypto_and_bytes_from(good):
+    """verify-jwt.js (cloudfront-js-1.0, require('crypto'), String.bytesFrom): a valid token
+    passes with the jwt parameter removed; none, a wrong signature or an expired one get 401."""
+    key = b"LzdWGpAToQ1DqYuzHxE6YOqi7G3X2yvNBot9mCXfx5k"
+    good_token = hs256_jwt({"sub": "ada", "exp": int(time.time()) + 600}, key)
+    status, _, body = send(good, f"/members/page?a=1&jwt={good_token}")
+    assert status == 200, body
+    e = echoed(body)
+    assert (e["path"], e["query"]) == ("/members/page", "a=1")
+    for query in ("", "?jwt=" + hs256_jwt({"sub": "ada"}, b"another key"),
+                  "?jwt=" + hs256_jwt({"sub": "ada", "exp": int(time.time()) - 10}, key),
+                  "?jwt=not.a-token"):
+        status, _, _ = send(good, "/members/page" + query)
+        assert status == 401, query
 
 
 def test_header_and_query_normalization(good):
