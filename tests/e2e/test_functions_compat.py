@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import subprocess
 import textwrap
@@ -28,8 +27,10 @@ COMPAT = os.path.join(REPO, "tests", "data", "functions", "compat")
 BAD = os.path.join(COMPAT, "bad")
 
 
-def lower(headers):
-    return {k.lower(): v for k, v in headers.items()}
+def http_request_raw(gw, path):
+    """(status, [(name, value)] as sent, body text): every header line, with its case."""
+    status, headers, body = harness.http_request(gw.port, "GET", path)
+    return status, headers, body.decode()
 
 
 def function_log(gw) -> list:
@@ -137,6 +138,10 @@ behaviors:
     origin: upstream
     functions:
       viewer-request: {file: "{compat}/cff-redirect.js", runtime: cloudfront-js-2.0}
+  - path: /cookies/*
+    origin: echo
+    functions:
+      origin-response: {file: "{compat}/set-cookies.js"}
   - path: /errors/*
     origin: site
     functions:
@@ -454,6 +459,11 @@ def test_warm_module_state_is_kept_between_invocations(good):
         starts.add(h["x-cold-start-at"])
     assert counts == list(range(counts[0], counts[0] + 4))
     assert len(starts) == 1
+    # A config reload that leaves the function as it was keeps the instance warm.
+    assert good.admin("POST", "/reload").status_code == 200
+    h = echoed(send(good, "/warm/x")[2])["headers"]
+    assert int(h["x-invocation-count"]) == counts[-1] + 1
+    assert h["x-cold-start-at"] in starts
 
 
 def test_context_fields_and_console_output_in_the_function_log(good):
@@ -517,6 +527,17 @@ def test_generated_redirect_cloudfront_function(good, upstream):
     assert status == 301
     assert headers["location"] == "http://api.example.com/blog/2024/post.html?ref=x"
     assert upstream.requests == []
+
+
+def test_multi_value_headers_and_a_header_without_key(good):
+    """set-cookies.js (callback from a timer): two Set-Cookie lines reach the viewer as two
+    lines; a header written without `key` gets its name in the usual case."""
+    status, headers, body = http_request_raw(good, "/cookies/x")
+    assert status == 200
+    assert [v for n, v in headers if n.lower() == "set-cookie"] == [
+        "session=abc123; Path=/; HttpOnly", "theme=dark; Path=/"]
+    assert ("Cache-Control", "no-store") in headers
+    assert echoed(body)["path"] == "/cookies/x"
 
 
 def test_error_page_origin_response_turns_404_into_200(good):
