@@ -19,5 +19,6 @@ Command add_ipranges_command(CLI::App& app);
 Command add_sign_command(CLI::App& app);
 Command add_secrets_command(CLI::App& app);
 Command add_waf_command(CLI::App& app);
+Command add_fn_command(CLI::App& app);
 
 }  // namespace eg::cli

@@ -15,6 +15,7 @@ constexpr eg::cli::AddCommand kCommands[] = {
     eg::cli::add_sign_command,
     eg::cli::add_secrets_command,
     eg::cli::add_waf_command,
+    eg::cli::add_fn_command,
 };
 
 }  // namespace

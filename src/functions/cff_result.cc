@@ -1,5 +1,7 @@
 // CloudFront Functions result validation (aws-formats §2.1–2.3). Like lambda_result.cc:
 // read everything into locals, write to the message only when the whole result is valid.
+#include <algorithm>
+
 #include "core/base64.h"
 #include "core/strings.h"
 #include "functions/cff_event.h"
@@ -181,17 +183,20 @@ std::string query_string(const CffMap& m) {
   return q;
 }
 
-// Headers keep the spelling they arrived with; new ones are title-cased as CloudFront does.
+// Header lines keep the spelling they arrived with (line by line); new names are
+// title-cased as CloudFront does.
 std::vector<http::Header> wire_headers(const CffMap& m, const std::vector<http::Header>& before) {
   std::vector<http::Header> out;
   for (const auto& [name, entries] : m) {
-    std::string spelling = title_case_header(name);
+    std::vector<const std::string*> spellings;
     for (const auto& h : before)
-      if (iequals(h.name, name)) {
-        spelling = h.name;
-        break;
-      }
-    for (const auto& e : entries) out.push_back({spelling, e.value});
+      if (iequals(h.name, name)) spellings.push_back(&h.name);
+    std::string title = spellings.empty() ? title_case_header(name) : std::string();
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const std::string& spelling =
+          spellings.empty() ? title : *spellings[std::min(i, spellings.size() - 1)];
+      out.push_back({spelling, entries[i].value});
+    }
   }
   return out;
 }
