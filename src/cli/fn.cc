@@ -24,6 +24,7 @@ struct FnEventArgs {
   std::vector<std::string> headers;
   int status = 200;
   bool query_given = false;
+  bool method_given = false;
 };
 
 bool has_header(const http::Headers& h, std::string_view name) { return h.contains(name); }
@@ -57,6 +58,7 @@ int run_fn_event(FnEventArgs a) {
     a.uri.resize(q);
   }
   if (!a.query.empty() && a.query.front() == '?') a.query.erase(0, 1);
+  if (!a.body.empty() && !a.method_given) a.method = "POST";
   if (a.method.empty() ||
       a.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
     return usage_error("--method '" + a.method + "' is not an HTTP method (e.g. GET, POST)");
@@ -142,7 +144,8 @@ Command add_fn_command(CLI::App& app) {
       ->add_option("type", args->type,
                    "viewer-request, origin-request, origin-response or viewer-response")
       ->required();
-  event->add_option("--method", args->method, "HTTP method")->capture_default_str();
+  event->add_option("--method", args->method, "HTTP method (POST when --body is given)")
+      ->capture_default_str();
   event->add_option("--uri", args->uri, "path (a '?query' part is taken as --query)")
       ->capture_default_str();
   event->add_option("--query", args->query, "query string, without '?'");
@@ -160,6 +163,7 @@ Command add_fn_command(CLI::App& app) {
   return {fn, [args, event] {
             if (!event->parsed()) return 2;
             args->query_given = event->count("--query") > 0;
+            args->method_given = event->count("--method") > 0;
             return run_fn_event(*args);
           }};
 }
