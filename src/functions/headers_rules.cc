@@ -92,9 +92,9 @@ std::optional<ReadOnlyViolation> read_only_violation(EventType event,
     if (!is_read_only_header(event, name)) return std::nullopt;
     auto was = values_of(before, name), now = values_of(after, name);
     if (was == now) return std::nullopt;
-    std::string what = was.empty()   ? "added"
-                       : now.empty() ? "removed"
-                                     : "changed from '" + std::string(was[0]) + "' to '" +
+    std::string what = was.empty()   ? "added it"
+                       : now.empty() ? "removed it"
+                                     : "changed it from '" + std::string(was[0]) + "' to '" +
                                            std::string(now[0]) + "'";
     if (!was.empty() && !now.empty() && was.size() != now.size() && was[0] == now[0])
       what = "changed its number of lines from " + std::to_string(was.size()) + " to " +
@@ -102,7 +102,7 @@ std::optional<ReadOnlyViolation> read_only_violation(EventType event,
     std::string lower = to_lower(name);
     return ReadOnlyViolation{"headers." + lower + ": " + title_case_header(lower) +
                                  " is read-only in " + std::string(to_string(event)) +
-                                 " events, and the function " + what + " it",
+                                 " events, and the function " + what,
                              false};
   };
   for (const auto& h : before)

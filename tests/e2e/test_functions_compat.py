@@ -743,10 +743,6 @@ def test_eval_in_a_cloudfront_function_is_refused(bad):
                bad_file("cff-eval.js") + ":5:5: EvalError: CloudFront Functions do not allow eval")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the read-only header message is garbled: 'Host is read-only in viewer-request events, and "
-    "the function changed from 'api.example.com' to 'other.example.com' it' (the 'it' is "
-    "misplaced)"))
 def test_read_only_header_message_reads_well(bad):
     fails_with(bad, "/host/x", 502,
                "Host is read-only in viewer-request events, and the function changed it from "
