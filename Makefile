@@ -41,6 +41,7 @@ bench: deps
 	@./bench/run.sh
 	@./bench/origin_auth.sh
 	@./bench/waf.sh
+	@./bench/functions.sh
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc' 'bench/*.cc')

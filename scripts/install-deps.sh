@@ -14,7 +14,7 @@ build=(build-essential cmake ninja-build pkg-config clang clang-format
 test=(python3 python3-pytest python3-requests curl openssl libclang-rt-14-dev
       python3-botocore python3-boto3 awscli nftables iproute2 libmaxmind-db-writer-perl
       chromium chromium-driver python3-selenium)
-bench=(wrk nginx-light haproxy)
+bench=(wrk nginx-light haproxy libnginx-mod-http-js)
 
 want=("${build[@]}" "${test[@]}")
 [ "${1:-}" = "--bench" ] && want+=("${bench[@]}")
