@@ -11,7 +11,9 @@ build=(build-essential cmake ninja-build pkg-config clang clang-format
 # botocore/boto3/awscli: real AWS clients that sign and verify against our SigV4; nftables: origin allowlists.
 # libmaxmind-db-writer-perl: MaxMind's own writer builds the small .mmdb files the geo tests read.
 # chromium/chromium-driver/python3-selenium: the Challenge interstitial is proven by a real headless browser.
-test=(python3 python3-pytest python3-requests curl openssl libclang-rt-14-dev
+# nodejs: Lambda@Edge handlers run in a pool of node processes (src/functions/node); the gateway
+# needs it at run time too (the runner needs node >= 18; tested with 20).
+test=(nodejs python3 python3-pytest python3-requests curl openssl libclang-rt-14-dev
       python3-botocore python3-boto3 awscli nftables iproute2 libmaxmind-db-writer-perl
       chromium chromium-driver python3-selenium)
 bench=(wrk nginx-light haproxy libnginx-mod-http-js)

@@ -26,6 +26,8 @@ const [file, handlerName, functionName, memoryMb, maxResultText, displayRoot] = 
 const maxResultBytes = Number(maxResultText);
 const kLogLimitBytes = 1 << 20;  // per invocation; Lambda truncates too
 const kIdleLogLimitBytes = 32 << 10;  // lines printed between invocations wait in the pipe
+const kLineLimit = 256 << 10;  // one console line; frames stay far below the gateway's limit
+const kMessageLimit = 16 << 10;  // an error message
 
 // ---- output frames ------------------------------------------------------------------------
 function writeFrame(type, payload) {
@@ -46,6 +48,7 @@ let current = null;  // the invocation being run: { id, logBytes, truncated, don
 let idleLogBytes = 0;
 
 function emitLine(level, text) {
+  if (text.length > kLineLimit) text = text.slice(0, kLineLimit) + ' [line truncated]';
   const id = current ? current.id : 'undefined';
   const line = `${new Date().toISOString()}\t${id}\t${level}\t${text}`;
   if (current) {
@@ -103,6 +106,11 @@ function userLocation(stack) {
 }
 
 function describe(err) {
+  const text = describeFully(err);
+  return text.length > kMessageLimit ? text.slice(0, kMessageLimit) + ' [truncated]' : text;
+}
+
+function describeFully(err) {
   try {
     if (err instanceof Error || (err && typeof err === 'object' && typeof err.stack === 'string')) {
       const type = err.name || (err.constructor && err.constructor.name) || 'Error';

@@ -226,4 +226,31 @@ TEST_F(NodePool_, RunOnceForTheCli) {
   EXPECT_EQ(out.message, "fns/broken.js: SyntaxError: Unexpected token ';' (line 1)");
 }
 
+TEST_F(NodePool_, LargeEventsAndResultsCrossThePipes) {
+  write(
+      "fns/big.js",
+      "exports.handler = async (event) => {\n"
+      "  const body = event.Records[0].cf.request.body || {data: ''};\n"
+      "  console.log('x'.repeat(300000));\n"
+      "  return {status: '200', body: Buffer.from(body.data, 'base64').toString().toUpperCase()};\n"
+      "};\n");
+  make("fns/big.js");
+  std::string body(1 << 20, 'a');
+  json event = json::parse(kEvent);
+  event["Records"][0]["cf"]["request"]["body"] = {
+      {"inputTruncated", false}, {"action", "read-only"}, {"encoding", "base64"}, {"data", ""}};
+  // base64 of 'a' * 2^20: "YWFh" repeated.
+  std::string b64;
+  for (size_t i = 0; i < body.size() / 3; ++i) b64 += "YWFh";
+  b64 += "YQ==";
+  event["Records"][0]["cf"]["request"]["body"]["data"] = b64;
+  auto out = invoke(event.dump());
+  ASSERT_EQ(out.kind, Kind::Ok) << out.message;
+  auto result = json::parse(out.result_json);
+  EXPECT_EQ(result["body"].get<std::string>(), std::string(1 << 20, 'A'));
+  ASSERT_EQ(out.logs.size(), 1u);
+  EXPECT_TRUE(out.logs[0].ends_with(" [line truncated]"));
+  EXPECT_EQ(invoke().kind, Kind::Ok) << "the process is still in step with its pipes";
+}
+
 }  // namespace eg::functions::node_test
