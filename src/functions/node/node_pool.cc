@@ -23,6 +23,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -351,6 +352,15 @@ class Shard : public std::enable_shared_from_this<Shard> {
     std::shared_ptr<Worker> worker = co_await acquire(timeout, out);
     if (worker) co_await run(std::move(worker), event, request_id, timeout, out);
     co_return out;
+  }
+
+  void warm() {
+    std::string error;
+    while (!core_->stopped && live_current() < static_cast<size_t>(core_->spec.workers))
+      if (!start_worker(error)) {
+        log::warn("function {}: {}", core_->display, error);
+        return;
+      }
   }
 
   // create()'s process, already loaded.
@@ -1000,6 +1010,10 @@ asio::awaitable<NodeOutcome> NodePool::invoke(std::string event_json, std::strin
     co_return out;
   }
   co_return co_await shard->invoke(std::move(event_json), request_id, timeout);
+}
+
+asio::awaitable<void> NodePool::warm() {
+  if (auto shard = core_->shard_for(co_await asio::this_coro::executor)) shard->warm();
 }
 
 void NodePool::reload() { core_->reload(); }

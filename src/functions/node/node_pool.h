@@ -2,7 +2,8 @@
 // processes (CommonJS or ES modules, callback or async style, require of the handler's folder
 // and node_modules, module state kept between invocations like a warm Lambda instance).
 //
-// Design, chosen for latency (a no-op handler adds ~25-40 µs; see node_pool_test's round trip):
+// Design, chosen for latency (a no-op handler adds ~25 µs p50; NodeLimits.NoOpRoundTrip measures
+// it):
 // - Per event loop process sets. Each gateway thread that invokes a function gets its own
 //   shard of `workers` processes, created on first use and owned by that thread's io_context:
 //   an invocation never hops threads and takes no lock on its path. `workers` and `max_queue`
@@ -15,10 +16,13 @@
 //   pipe (node's own fatal messages, e.g. heap exhaustion).
 // - The runner script (node/runner.js) is compiled into the binary and passed with `node -e`:
 //   nothing to locate on disk, and the binary and its runner can never be out of step.
-// - Processes: posix_spawn, a new process group each (a kill takes the handler's children
-//   too), a clean environment (Lambda's reserved variables only: the gateway's secrets and
-//   AWS credentials are not inherited), cwd = the handler's folder, every other fd closed.
-//   Exits are observed through a pidfd on the event loop (no SIGCHLD handler) and reaped.
+// - Processes: posix_spawn (vfork + exec: the spawning loop pauses ~60 µs; node's start-up is
+//   awaited), a process group each (a kill takes the handler's children too), a clean
+//   environment (Lambda's reserved variables only: the gateway's secrets and AWS credentials
+//   are not inherited), cwd = the handler's folder, every other fd closed. Exits are observed
+//   through a pidfd on the event loop (no SIGCHLD handler) and reaped.
+// - memory_mb bounds the JavaScript heap (--max-old-space-size); Buffers and ArrayBuffers live
+//   outside it, as they do in node (Lambda's limit is the instance's whole memory).
 // - A timed-out, crashed or out-of-memory process is killed and never reused; the next request
 //   gets a fresh one. Only the affected request fails.
 // - reload() (and watch mode, inotify on the handler's folder) bumps a generation: new
@@ -93,6 +97,10 @@ class NodePool {
   // run (context.getRemainingTimeInMillis starts from it).
   boost::asio::awaitable<NodeOutcome> invoke(std::string event_json, std::string_view request_id,
                                              std::chrono::milliseconds timeout);
+
+  // Starts this event loop's processes now rather than on its first requests (each loop's
+  // first request otherwise waits for node to start, ~50 ms). Returns without waiting for them.
+  boost::asio::awaitable<void> warm();
 
   // New invocations go to fresh processes that load the code again; processes running an
   // invocation finish it and exit. Callable from any thread.

@@ -349,6 +349,30 @@ TEST_F(NodeLimits, StopKillsAndReapsEveryProcess) {
   io_.run();  // nothing left pending on the loop
 }
 
+TEST_F(NodeLimits, WarmStartsTheLoopsProcessesWithoutWaitingForThem) {
+  write("fns/w.js", "exports.handler = async () => process.pid;\n");
+  auto s = spec("fns/w.js");
+  s.workers = 3;
+  make(s);
+  auto t0 = std::chrono::steady_clock::now();
+  run_on(io_, [&]() -> boost::asio::awaitable<int> {
+    co_await pool_->warm();
+    co_return 0;
+  }());
+  auto took = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0);
+  std::printf("[ node    ] warm(): starting two processes took %.0f us of the loop's time\n",
+              took.count());
+  EXPECT_EQ(pool_->process_count(), 3u);
+  std::vector<std::optional<NodeOutcome>> outs(3);
+  for (auto& o : outs)
+    boost::asio::co_spawn(io_, pool_->invoke(kEvent, "req", 3000ms),
+                          [&o](std::exception_ptr, NodeOutcome r) { o = std::move(r); });
+  io_.restart();
+  while (std::any_of(outs.begin(), outs.end(), [](auto& o) { return !o; })) io_.run_one();
+  for (auto& o : outs) EXPECT_EQ(o->kind, Kind::Ok) << o->message;
+  EXPECT_EQ(pool_->spawn_count(), 3u);
+}
+
 // The cost a no-op handler adds to a request: one invocation's round trip on a warm process.
 TEST_F(NodeLimits, NoOpRoundTrip) {
   write("fns/noop.js", "exports.handler = async (event) => event.Records[0].cf.request;\n");
