@@ -7,7 +7,9 @@ set -euo pipefail
 build=(build-essential cmake ninja-build pkg-config clang clang-format
        libboost1.81-dev libssl-dev libfmt-dev libjemalloc-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
        libre2-dev libmaxminddb-dev libcrypt-dev
+       libmozjs-102-dev
        libgtest-dev libgmock-dev libbenchmark-dev)
+# libmozjs-102-dev: SpiderMonkey 102 (ESR), the in-process engine for CloudFront Functions.
 # botocore/boto3/awscli: real AWS clients that sign and verify against our SigV4; nftables: origin allowlists.
 # libmaxmind-db-writer-perl: MaxMind's own writer builds the small .mmdb files the geo tests read.
 # chromium/chromium-driver/python3-selenium: the Challenge interstitial is proven by a real headless browser.

@@ -1,0 +1,110 @@
+// CloudFront Functions in process: `function handler(event)` (cloudfront-js-1.0) and
+// `[async] function handler(event)` (cloudfront-js-2.0) run in SpiderMonkey (mozjs-102) on the
+// calling thread, with CloudFront's modules (crypto, querystring, Buffer, cloudfront: KVS and
+// origin modification) and its restrictions (no eval/Function constructor, no timers, no
+// network or fs, 10 KB of code, 2 MB of memory, a compute budget).
+//
+// Threads: a CffScript is immutable and shared by every thread. run_cff() uses the calling
+// thread's own JSContext (created on first use, kept for the thread's life) and, inside it, one
+// global per script (compiled on the thread's first call of that script, kept while the script
+// lives). A call therefore costs the JSON parse of the event, the handler and the JSON
+// stringification of its result; nothing is compiled or created per call.
+//
+// Everything reported to the caller is a value (CffOutcome, an error string): no exceptions.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eg::functions {
+
+enum class CffRuntimeVersion : uint8_t { V1, V2 };
+// "cloudfront-js-1.0" | "cloudfront-js-2.0" (CloudFront's FunctionConfig.Runtime values).
+std::optional<CffRuntimeVersion> parse_cff_runtime(std::string_view s);
+std::string_view to_string(CffRuntimeVersion v);
+
+struct CffOptions {
+  CffRuntimeVersion version = CffRuntimeVersion::V2;
+  // A KeyValueStore in CloudFront's S3 import format ({"data":[{"key":..,"value":..}]}),
+  // read at load; "" = no store (cf.kvs() then throws). 2.0 only.
+  std::string kvs_file;
+  // CPU time a call may use; CloudFront does not publish its maximum (about 1 ms is commonly
+  // reported). A call over budget is stopped and fails; utilization is measured against it.
+  std::chrono::microseconds compute_budget{1000};
+  size_t max_code_bytes = 10240;   // CloudFront's 10 KB function size limit, checked at load
+  size_t memory_bytes = 2u << 20;  // CloudFront's 2 MB; see run_cff for what is counted
+};
+
+// What a 2.0 viewer-request function asked of the origin (import cf from 'cloudfront').
+// The gateway applies it after the call; the parameters are kept as the function wrote them.
+struct OriginChange {
+  enum class Kind : uint8_t {
+    Update,       // cf.updateRequestOrigin(params): override settings of the current origin
+    SelectById,   // cf.selectRequestOriginById(origin_id): another origin of the distribution
+    CreateGroup,  // cf.createRequestOriginGroup(params): a failover group made on the fly
+  };
+  Kind kind = Kind::Update;
+  std::string origin_id;    // SelectById
+  std::string params_json;  // Update, CreateGroup: the object passed, as JSON
+};
+
+class CffKvs;  // kvs.h: the store read from CffOptions::kvs_file
+
+class CffScript : public std::enable_shared_from_this<CffScript> {
+ public:
+  // Checks the size, compiles and runs the top level once on the calling thread, and requires a
+  // function named `handler`. On failure returns nullptr and sets error to one line naming the
+  // file (name) and, for JavaScript errors, the line and column:
+  //   "fns/rewrite.js:3:10: SyntaxError: missing ; before statement"
+  // 2.0 sources may start with `import cf from 'cloudfront'` (or crypto, querystring, buffer):
+  // such declarations are rewritten to require() on the same line before compiling.
+  static std::shared_ptr<CffScript> load(std::string name, std::string source, CffOptions options,
+                                         std::string& error);
+  ~CffScript();
+
+  const std::string& name() const { return name_; }
+  const CffOptions& options() const { return options_; }
+  const std::string& compiled_source() const { return source_; }  // after the import rewrite
+  const CffKvs* kvs() const { return kvs_.get(); }
+  uint64_t id() const { return id_; }  // unique for the process's life; keys per-thread state
+
+ private:
+  CffScript() = default;
+  std::string name_;
+  std::string source_;
+  CffOptions options_;
+  std::shared_ptr<const CffKvs> kvs_;
+  uint64_t id_ = 0;
+};
+
+enum class CffFailure : uint8_t {
+  None,
+  Exception,        // the handler threw, or its promise rejected (Lambda@Edge would say 500)
+  ComputeExceeded,  // stopped by the compute budget (503)
+  MemoryExceeded,   // out of its memory (503)
+  InvalidResult,    // returned nothing JSON can carry, or a promise in 1.0 (502)
+  Internal,         // the engine could not start on this thread
+};
+
+struct CffOutcome {
+  bool ok = false;
+  std::string result_json;  // JSON.stringify(returned value), when ok
+  CffFailure failure = CffFailure::None;
+  std::string error;              // "fns/a.js:4:9: TypeError: event.request is undefined"
+  std::vector<std::string> logs;  // console.log lines of this call (10 KB in all, as CloudFront)
+  int compute_utilization = 0;    // 0-100: CPU used as a share of compute_budget
+  std::optional<OriginChange> origin;  // the last origin helper called, if any
+};
+
+// Runs script's handler with the event (CloudFront Functions event JSON, §2.1 of the fact sheet)
+// on the calling thread. Memory: the limit applies to the JS heap (objects, strings' headers,
+// closures...) of the script beyond its state after load; large malloc'd buffers (long string
+// contents, typed array data) are not counted by SpiderMonkey's heap limit.
+CffOutcome run_cff(const CffScript& script, std::string_view event_json);
+
+}  // namespace eg::functions

@@ -1,0 +1,474 @@
+// The per-thread SpiderMonkey runtime and run_cff(): one JSContext per thread (SpiderMonkey's
+// rule), one global per script on it, the compute budget (watchdog + interrupt callback on CPU
+// time) and the memory limit (the GC heap's maximum).
+#include "functions/cff/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "functions/cff/cff.h"
+#include "functions/cff/watchdog.h"
+
+namespace eg::functions::cff {
+
+namespace {
+
+// Native stack SpiderMonkey may use before it throws "too much recursion": well inside the
+// 8 MB of a default thread and of the gateway's workers.
+constexpr size_t kNativeStackQuota = 1u << 20;
+// The context's nursery: minor GCs stay cheap and a call's young objects count towards the
+// memory limit soon after they are made.
+constexpr uint32_t kMaxNurseryBytes = 1u << 20;
+// A script's top level runs once per thread at load; it gets more room than a call.
+constexpr std::chrono::microseconds kMinTopLevelBudget{50'000};
+
+const JSClass kGlobalClass = {
+    "global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
+
+bool g_js_initialized = false;
+std::once_flag g_js_init_once;
+// SpiderMonkey wants contexts created one at a time; the first context's self-hosted code is
+// kept (as SpiderMonkey's own cache format) so other threads decode instead of parsing it.
+std::mutex g_context_mu;
+std::vector<uint8_t>* g_self_hosted_cache = nullptr;
+std::atomic<int> g_live_contexts{0};
+
+// libmozjs's own static destructors crash (a busy mutex) unless JS_ShutDown ran first, and
+// JS_ShutDown needs every context gone: by exit the main thread's context has been destroyed
+// with its thread_locals; a context still alive on another thread means a worker was not
+// joined, and then shutting down under it would be worse than the crash.
+void shutdown_at_exit() {
+  if (g_live_contexts.load() == 0) JS_ShutDown();
+}
+
+// The self-hosted code cache is SpiderMonkey's transcoding format, which is stamped with a build
+// id the embedder provides; the cache never leaves the process, so any fixed id will do.
+bool process_build_id(JS::BuildIdCharVector* id) {
+  static constexpr char kId[] = "edgeguard-mozjs-102";
+  return id->append(kId, sizeof kId - 1);
+}
+
+void init_process() {
+  JS::SetProcessBuildIdOp(process_build_id);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer the JIT's generated code and its signal-based tricks (guard pages,
+  // out-of-line stubs) confuse the sanitizer; the interpreter is all tests need.
+  JS::DisableJitBackend();
+#endif
+  g_js_initialized = JS_Init();
+  warm_digests();
+  if (g_js_initialized) std::atexit(shutdown_at_exit);
+}
+
+bool save_self_hosted(JSContext*, JS::SelfHostedCache cache) {
+  g_self_hosted_cache = new std::vector<uint8_t>(cache.begin(), cache.end());
+  return true;
+}
+
+// eval() and new Function() reach this through SpiderMonkey's CSP hook; the refusal's message
+// is rewritten in take_exception_message (SpiderMonkey reports its own "blocked by CSP").
+bool refuse_runtime_code(JSContext*, JS::RuntimeCode, JS::HandleString) { return false; }
+const JSSecurityCallbacks kSecurityCallbacks = {refuse_runtime_code, nullptr};
+
+bool on_interrupt(JSContext* cx) {
+  ThreadRuntime* rt = ThreadRuntime::current();
+  CallState* call = rt ? rt->call() : nullptr;
+  if (!call || call->cpu_budget_ns <= 0) return true;
+  if (thread_cpu_now_ns() - call->cpu_start_ns < call->cpu_budget_ns) return true;
+  call->over_budget = true;
+  return false;  // uncatchable: the script stops here
+}
+
+thread_local std::unique_ptr<ThreadRuntime> t_runtime;
+thread_local bool t_runtime_failed = false;
+thread_local std::string t_runtime_error;
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+}
+
+std::string describe(JSContext* cx, const JS::ExceptionStack& stack, bool compiling) {
+  JS::ErrorReportBuilder report(cx);
+  if (!report.init(cx, stack, JS::ErrorReportBuilder::NoSideEffects)) {
+    JS_ClearPendingException(cx);
+    return "uncaught exception (not describable)";
+  }
+  std::string message = report.toStringResult() ? report.toStringResult().c_str() : "";
+  replace_all(message, "call to eval() blocked by CSP", "CloudFront Functions do not allow eval");
+  replace_all(message, "call to Function() blocked by CSP",
+              "CloudFront Functions do not allow eval (new Function)");
+  const JSErrorReport* r = report.report();
+  if (r && r->filename && r->lineno > 0)
+    return std::string(r->filename) + ":" + std::to_string(r->lineno) + ":" +
+           std::to_string(r->column + (compiling ? 1 : 0)) + ": " + message;
+  return message;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Job queue
+
+JSObject* CallJobQueue::getIncumbentGlobal(JSContext* cx) { return JS::CurrentGlobalOrNull(cx); }
+
+bool CallJobQueue::enqueuePromiseJob(JSContext* cx, JS::HandleObject, JS::HandleObject job,
+                                     JS::HandleObject, JS::HandleObject) {
+  if (!jobs_.append(job)) {
+    JS_ReportOutOfMemory(cx);
+    return false;
+  }
+  return true;
+}
+
+js::UniquePtr<JS::JobQueue::SavedJobQueue> CallJobQueue::saveJobQueue(JSContext* cx) {
+  // Only the debugger saves queues, and no debugger runs here.
+  JS_ReportOutOfMemory(cx);
+  return nullptr;
+}
+
+bool CallJobQueue::drain(JSContext* cx) {
+  JS::RootedObject job(cx);
+  JS::RootedValue ignored(cx);
+  for (size_t i = 0; i < jobs_.length(); ++i) {
+    job = jobs_[i];
+    JSAutoRealm ar(cx, job);
+    if (!JS::Call(cx, JS::UndefinedHandleValue, job, JS::HandleValueArray::empty(), &ignored)) {
+      // Reaction jobs catch what their callbacks throw; a failure here is uncatchable.
+      jobs_.clear();
+      return false;
+    }
+  }
+  jobs_.clear();
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread runtime
+
+ThreadRuntime* ThreadRuntime::current() { return t_runtime.get(); }
+
+ThreadRuntime* ThreadRuntime::get(std::string& error) {
+  if (t_runtime) return t_runtime.get();
+  if (t_runtime_failed) {
+    error = t_runtime_error;
+    return nullptr;
+  }
+  std::unique_ptr<ThreadRuntime> rt(new ThreadRuntime());
+  if (!rt->init(error)) {
+    t_runtime_failed = true;
+    t_runtime_error = error;
+    return nullptr;
+  }
+  t_runtime = std::move(rt);
+  watchdog_register(t_runtime.get());
+  return t_runtime.get();
+}
+
+bool ThreadRuntime::init(std::string& error) {
+  std::call_once(g_js_init_once, init_process);
+  if (!g_js_initialized) {
+    error = "CloudFront Functions: SpiderMonkey failed to initialize (JS_Init)";
+    return false;
+  }
+  std::lock_guard lock(g_context_mu);
+  cx_ = JS_NewContext(JS::DefaultHeapMaxBytes);
+  if (!cx_) {
+    error = "CloudFront Functions: could not create a JavaScript context";
+    return false;
+  }
+  g_live_contexts.fetch_add(1);
+  JS::ContextOptionsRef(cx_).setWasm(false).setAsmJS(false);
+  JS_SetNativeStackQuota(cx_, kNativeStackQuota);
+  const bool self_hosted =
+      g_self_hosted_cache
+          ? JS::InitSelfHostedCode(
+                cx_, JS::SelfHostedCache(g_self_hosted_cache->data(), g_self_hosted_cache->size()))
+          : JS::InitSelfHostedCode(cx_, nullptr, save_self_hosted);
+  if (!self_hosted) {
+    error = "CloudFront Functions: SpiderMonkey's self-hosted code failed to initialize";
+    JS_DestroyContext(cx_);
+    g_live_contexts.fetch_sub(1);
+    cx_ = nullptr;
+    return false;
+  }
+  jobs_ = std::make_unique<CallJobQueue>(cx_);
+  JS::SetJobQueue(cx_, jobs_.get());
+  JS_AddInterruptCallback(cx_, on_interrupt);
+  JS_SetSecurityCallbacks(cx_, &kSecurityCallbacks);
+  JS_SetGCParameter(cx_, JSGC_MAX_NURSERY_BYTES, kMaxNurseryBytes);
+  // A call that reaches the heap limit gets one full GC before it is refused, every time
+  // (SpiderMonkey otherwise skips that last-ditch GC if one ran in the last minute).
+  JS_SetGCParameter(cx_, JSGC_MIN_LAST_DITCH_GC_PERIOD, 0);
+  return true;
+}
+
+ThreadRuntime::~ThreadRuntime() {
+  watchdog_unregister(this);
+  if (!cx_) return;
+  // Rooted things first: they unlink themselves from the context's root lists.
+  instances_.clear();
+  JS::SetJobQueue(cx_, nullptr);
+  jobs_.reset();
+  JS_DestroyContext(cx_);
+  g_live_contexts.fetch_sub(1);
+}
+
+void ThreadRuntime::set_heap_limit(size_t bytes) {
+  if (bytes == heap_limit_) return;
+  heap_limit_ = bytes;
+  JS_SetGCParameter(cx_, JSGC_MAX_BYTES,
+                    static_cast<uint32_t>(std::min<size_t>(bytes, UINT32_MAX)));
+}
+
+ScriptInstance* ThreadRuntime::instance(const CffScript& script, std::string& error) {
+  if (auto it = instances_.find(script.id()); it != instances_.end()) return it->second.get();
+  // A new script usually means a new config snapshot: drop the globals of scripts now gone.
+  std::erase_if(instances_, [](const auto& kv) { return kv.second->script.expired(); });
+
+  auto inst = std::make_unique<ScriptInstance>(cx_);
+  inst->script = script.weak_from_this();
+  JS::RealmOptions realm_options;
+  inst->global =
+      JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, realm_options);
+  if (!inst->global) {
+    error = script.name() + ": could not create a JavaScript global";
+    JS_ClearPendingException(cx_);
+    return nullptr;
+  }
+  JSAutoRealm ar(cx_, inst->global);
+  const CffOptions& opt = script.options();
+  if (!JS::InitRealmStandardClasses(cx_) || !install_prelude(cx_, opt.version)) {
+    error = script.name() + ": runtime setup failed: " + take_exception_message(cx_);
+    return nullptr;
+  }
+
+  JS::CompileOptions compile_options(cx_);
+  // Everything is compiled now rather than on a function's first call, so the first request on
+  // a thread does not pay (and is not stopped by the compute budget for) lazy compilation.
+  compile_options.setFileAndLine(script.name().c_str(), 1)
+      .setForceStrictMode()
+      .setEagerDelazificationStrategy(JS::DelazificationOption::ParseEverythingEagerly);
+  JS::SourceText<mozilla::Utf8Unit> text;
+  const std::string& source = script.compiled_source();
+  if (!text.init(cx_, source.data(), source.size(), JS::SourceOwnership::Borrowed)) {
+    error = take_exception_message(cx_);
+    return nullptr;
+  }
+  JS::RootedScript compiled(cx_, JS::Compile(cx_, compile_options, text));
+  if (!compiled) {
+    error = take_exception_message(cx_, /*compiling=*/true);
+    if (error.empty()) error = script.name() + ": could not be compiled (out of memory)";
+    return nullptr;
+  }
+
+  // The top level runs under the compute budget too (a loop there must not hang the loader).
+  CallState call;
+  call.script = &script;
+  call.cpu_budget_ns =
+      std::chrono::nanoseconds(std::max(opt.compute_budget, kMinTopLevelBudget)).count();
+  call_ = &call;
+  call.cpu_start_ns = thread_cpu_now_ns();
+  deadline_ns.store(steady_now_ns() + call.cpu_budget_ns);
+  watchdog_call_started();
+  JS::RootedValue found(cx_);
+  bool ok = JS_ExecuteScript(cx_, compiled) && jobs_->drain(cx_);
+  if (ok) {
+    // `handler` may be a function declaration (a global property) or a top-level const/let
+    // (the global lexical scope): evaluating the name finds either.
+    static constexpr char kFind[] = "typeof handler === 'function' ? handler : undefined";
+    JS::CompileOptions find_options(cx_);
+    find_options.setFileAndLine("<find handler>", 1);
+    JS::SourceText<mozilla::Utf8Unit> find_text;
+    ok = find_text.init(cx_, kFind, sizeof kFind - 1, JS::SourceOwnership::Borrowed) &&
+         JS::Evaluate(cx_, find_options, find_text, &found);
+  }
+  deadline_ns.store(0);
+  call_ = nullptr;
+  if (!ok) {
+    jobs_->clear();
+    error = take_exception_message(cx_);
+    if (call.over_budget)
+      error = script.name() + ": the top level ran over its compute budget";
+    else if (error.empty())
+      error = script.name() + ": the top level ran out of memory";
+    return nullptr;
+  }
+  if (!found.isObject()) {
+    error =
+        script.name() + ": no function named handler (CloudFront calls `function handler(event)`)";
+    return nullptr;
+  }
+  inst->handler = found;
+
+  // The script's memory is counted from here: collect what loading left behind, then allow
+  // this much more heap (the latest instance's baseline includes every earlier one's).
+  JS_GC(cx_);
+  inst->heap_baseline = JS_GetGCParameter(cx_, JSGC_BYTES);
+  size_t allowance = opt.memory_bytes;
+  for (const auto& kv : instances_)
+    if (auto s = kv.second->script.lock())
+      allowance = std::max(allowance, s->options().memory_bytes);
+  set_heap_limit(inst->heap_baseline + allowance);
+  return instances_.emplace(script.id(), std::move(inst)).first->second.get();
+}
+
+std::string take_exception_message(JSContext* cx, bool compiling) {
+  if (!JS_IsExceptionPending(cx)) return "";
+  JS::ExceptionStack stack(cx);
+  if (!JS::StealPendingExceptionStack(cx, &stack)) return "";
+  return describe(cx, stack, compiling);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A call
+
+namespace {
+
+bool append_json_chunk(const char16_t* buf, uint32_t len, void* data) {
+  append_utf16_as_utf8(buf, len, *static_cast<std::string*>(data));
+  return true;
+}
+
+bool is_out_of_memory(const std::string& message) {
+  return message.find("out of memory") != std::string::npos ||
+         message.find("allocation size overflow") != std::string::npos;
+}
+
+}  // namespace
+
+}  // namespace eg::functions::cff
+
+namespace eg::functions {
+
+using cff::CallState;
+using cff::ThreadRuntime;
+
+CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
+  CffOutcome out;
+  std::string error;
+  ThreadRuntime* rt = ThreadRuntime::get(error);
+  if (!rt) {
+    out.failure = CffFailure::Internal;
+    out.error = error;
+    return out;
+  }
+  if (rt->call()) {  // a native module calling back into run_cff: never legitimate
+    out.failure = CffFailure::Internal;
+    out.error = script.name() + ": CloudFront Functions cannot run inside one another";
+    return out;
+  }
+  cff::ScriptInstance* inst = rt->instance(script, error);
+  if (!inst) {
+    out.failure = CffFailure::Exception;
+    out.error = error;
+    return out;
+  }
+  JSContext* cx = rt->cx();
+  JSAutoRealm ar(cx, inst->global);
+  const CffOptions& opt = script.options();
+
+  CallState call;
+  call.script = &script;
+  call.cpu_budget_ns = std::chrono::nanoseconds(opt.compute_budget).count();
+  rt->set_call(&call);
+  call.cpu_start_ns = cff::thread_cpu_now_ns();
+  rt->deadline_ns.store(cff::steady_now_ns() + call.cpu_budget_ns);
+  cff::watchdog_call_started();
+
+  enum class Step { Ok, Threw, Invalid } step = Step::Threw;
+  std::string invalid;
+  JS::RootedValue result(cx);
+  {
+    JS::RootedValue event(cx);
+    JS::RootedString text(
+        cx, JS_NewStringCopyUTF8N(cx, JS::UTF8Chars(event_json.data(), event_json.size())));
+    if (!text || !JS_ParseJSON(cx, text, &event)) {
+      step = Step::Invalid;
+      invalid = script.name() + ": the event is not valid JSON: " + cff::take_exception_message(cx);
+    } else if (JS::Call(cx, JS::UndefinedHandleValue, inst->handler, JS::HandleValueArray(event),
+                        &result)) {
+      step = Step::Ok;
+      JS::RootedObject promise(cx, result.isObject() ? &result.toObject() : nullptr);
+      if (promise && JS::IsPromiseObject(promise)) {
+        if (opt.version == CffRuntimeVersion::V1) {
+          step = Step::Invalid;
+          invalid = script.name() +
+                    ": the handler returned a Promise; async handlers need cloudfront-js-2.0";
+        } else if (!rt->jobs().drain(cx)) {
+          step = Step::Threw;
+        } else if (JS::GetPromiseState(promise) == JS::PromiseState::Fulfilled) {
+          result = JS::GetPromiseResult(promise);
+        } else if (JS::GetPromiseState(promise) == JS::PromiseState::Rejected) {
+          JS::RootedValue reason(cx, JS::GetPromiseResult(promise));
+          JS_SetPendingException(cx, reason);
+          step = Step::Threw;
+        } else {
+          step = Step::Invalid;
+          invalid = script.name() +
+                    ": the handler's promise never settled (CloudFront Functions have no "
+                    "timers or I/O to wait for)";
+        }
+      } else if (!rt->jobs().drain(cx)) {
+        step = Step::Threw;
+      }
+    }
+    if (step == Step::Ok) {
+      if (result.isUndefined()) {
+        step = Step::Invalid;
+        invalid = script.name() +
+                  ": the handler returned undefined (return event.request, event.response or a "
+                  "response object)";
+      } else if (!JS_Stringify(cx, &result, nullptr, JS::NullHandleValue, cff::append_json_chunk,
+                               &out.result_json)) {
+        step = Step::Threw;
+      } else if (out.result_json.empty()) {
+        step = Step::Invalid;
+        invalid = script.name() + ": the handler's result cannot be represented as JSON";
+      }
+    }
+  }
+  rt->deadline_ns.store(0);
+  const int64_t used_ns = cff::thread_cpu_now_ns() - call.cpu_start_ns;
+  rt->set_call(nullptr);
+
+  out.logs = std::move(call.logs);
+  out.origin = std::move(call.origin);
+  out.compute_utilization =
+      call.over_budget
+          ? 100
+          : static_cast<int>(std::clamp<int64_t>(
+                call.cpu_budget_ns > 0 ? used_ns * 100 / call.cpu_budget_ns : 0, 0, 100));
+  if (step == Step::Ok) {
+    out.ok = true;
+    return out;
+  }
+  out.result_json.clear();
+  rt->jobs().clear();
+  if (step == Step::Invalid) {
+    out.failure = CffFailure::InvalidResult;
+    out.error = std::move(invalid);
+    JS_ClearPendingException(cx);
+    return out;
+  }
+  std::string message = cff::take_exception_message(cx);
+  if (call.over_budget) {
+    out.failure = CffFailure::ComputeExceeded;
+    out.error = script.name() + ": stopped: exceeded its compute budget of " +
+                std::to_string(opt.compute_budget.count()) + " µs";
+  } else if (message.empty() || cff::is_out_of_memory(message)) {
+    out.failure = CffFailure::MemoryExceeded;
+    out.error = script.name() + ": stopped: exceeded its memory limit of " +
+                std::to_string(opt.memory_bytes / 1024) + " KB";
+    JS_GC(cx);  // give the next call its memory back now
+  } else {
+    out.failure = CffFailure::Exception;
+    out.error = std::move(message);
+  }
+  return out;
+}
+
+}  // namespace eg::functions
