@@ -3,6 +3,8 @@
 // time) and the memory limit (the GC heap's maximum).
 #include "functions/cff/engine.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -76,10 +78,19 @@ const JSSecurityCallbacks kSecurityCallbacks = {refuse_runtime_code, nullptr};
 bool on_interrupt(JSContext* cx) {
   ThreadRuntime* rt = ThreadRuntime::current();
   CallState* call = rt ? rt->call() : nullptr;
-  if (!call || call->cpu_budget_ns <= 0) return true;
-  if (thread_cpu_now_ns() - call->cpu_start_ns < call->cpu_budget_ns) return true;
+  if (!call || !budget_exceeded(rt->budget)) return true;
   call->over_budget = true;
   return false;  // uncatchable: the script stops here
+}
+
+void on_gc_slice(JSContext*, JS::GCProgress progress, const JS::GCDescription&) {
+  ThreadRuntime* rt = ThreadRuntime::current();
+  if (!rt) return;
+  if (progress == JS::GC_SLICE_BEGIN) rt->gc_slice_start_ns = steady_now_ns();
+  if (progress == JS::GC_SLICE_END && rt->gc_slice_start_ns) {
+    rt->budget.gc_ns.fetch_add(steady_now_ns() - rt->gc_slice_start_ns, std::memory_order_relaxed);
+    rt->gc_slice_start_ns = 0;
+  }
 }
 
 thread_local std::unique_ptr<ThreadRuntime> t_runtime;
@@ -164,7 +175,7 @@ ThreadRuntime* ThreadRuntime::get(std::string& error) {
     return nullptr;
   }
   t_runtime = std::move(rt);
-  watchdog_register(t_runtime.get());
+  watchdog_register(&t_runtime->budget);
   return t_runtime.get();
 }
 
@@ -195,9 +206,12 @@ bool ThreadRuntime::init(std::string& error) {
     cx_ = nullptr;
     return false;
   }
+  budget.cx = cx_;
+  pthread_getcpuclockid(pthread_self(), &budget.cpu_clock);
   jobs_ = std::make_unique<CallJobQueue>(cx_);
   JS::SetJobQueue(cx_, jobs_.get());
   JS_AddInterruptCallback(cx_, on_interrupt);
+  JS::SetGCSliceCallback(cx_, on_gc_slice);
   JS_SetSecurityCallbacks(cx_, &kSecurityCallbacks);
   JS_SetGCParameter(cx_, JSGC_MAX_NURSERY_BYTES, kMaxNurseryBytes);
   // A call that reaches the heap limit gets one full GC before it is refused, every time
@@ -207,7 +221,7 @@ bool ThreadRuntime::init(std::string& error) {
 }
 
 ThreadRuntime::~ThreadRuntime() {
-  watchdog_unregister(this);
+  watchdog_unregister(&budget);
   if (!cx_) return;
   // Rooted things first: they unlink themselves from the context's root lists.
   instances_.clear();
@@ -241,7 +255,14 @@ ScriptInstance* ThreadRuntime::instance(const CffScript& script, std::string& er
   }
   JSAutoRealm ar(cx_, inst->global);
   const CffOptions& opt = script.options();
-  if (!JS::InitRealmStandardClasses(cx_) || !install_prelude(cx_, opt.version)) {
+  JS::RootedValue json(cx_);
+  if (!JS::InitRealmStandardClasses(cx_) || !install_prelude(cx_, opt.version) ||
+      !JS_GetProperty(cx_, inst->global, "JSON", &json) || !json.isObject()) {
+    error = script.name() + ": runtime setup failed: " + take_exception_message(cx_);
+    return nullptr;
+  }
+  JS::RootedObject json_object(cx_, &json.toObject());
+  if (!JS_GetProperty(cx_, json_object, "stringify", &inst->stringify)) {
     error = script.name() + ": runtime setup failed: " + take_exception_message(cx_);
     return nullptr;
   }
@@ -268,12 +289,9 @@ ScriptInstance* ThreadRuntime::instance(const CffScript& script, std::string& er
   // The top level runs under the compute budget too (a loop there must not hang the loader).
   CallState call;
   call.script = &script;
-  call.cpu_budget_ns =
-      std::chrono::nanoseconds(std::max(opt.compute_budget, kMinTopLevelBudget)).count();
   call_ = &call;
-  call.cpu_start_ns = thread_cpu_now_ns();
-  deadline_ns.store(steady_now_ns() + call.cpu_budget_ns);
-  watchdog_call_started();
+  budget_begin(budget,
+               std::chrono::nanoseconds(std::max(opt.compute_budget, kMinTopLevelBudget)).count());
   JS::RootedValue found(cx_);
   bool ok = JS_ExecuteScript(cx_, compiled) && jobs_->drain(cx_);
   if (ok) {
@@ -286,7 +304,7 @@ ScriptInstance* ThreadRuntime::instance(const CffScript& script, std::string& er
     ok = find_text.init(cx_, kFind, sizeof kFind - 1, JS::SourceOwnership::Borrowed) &&
          JS::Evaluate(cx_, find_options, find_text, &found);
   }
-  deadline_ns.store(0);
+  budget_end(budget);
   call_ = nullptr;
   if (!ok) {
     jobs_->clear();
@@ -328,11 +346,6 @@ std::string take_exception_message(JSContext* cx, bool compiling) {
 
 namespace {
 
-bool append_json_chunk(const char16_t* buf, uint32_t len, void* data) {
-  append_utf16_as_utf8(buf, len, *static_cast<std::string*>(data));
-  return true;
-}
-
 bool is_out_of_memory(const std::string& message) {
   return message.find("out of memory") != std::string::npos ||
          message.find("allocation size overflow") != std::string::npos;
@@ -373,19 +386,18 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
 
   CallState call;
   call.script = &script;
-  call.cpu_budget_ns = std::chrono::nanoseconds(opt.compute_budget).count();
   rt->set_call(&call);
-  call.cpu_start_ns = cff::thread_cpu_now_ns();
-  rt->deadline_ns.store(cff::steady_now_ns() + call.cpu_budget_ns);
-  cff::watchdog_call_started();
+  const int64_t budget_ns = std::chrono::nanoseconds(opt.compute_budget).count();
+  call.wall_start_ns = cff::steady_now_ns();
+  call.gc_start_ns = rt->budget.gc_ns.load(std::memory_order_relaxed);
+  cff::budget_begin(rt->budget, budget_ns);
 
   enum class Step { Ok, Threw, Invalid } step = Step::Threw;
   std::string invalid;
   JS::RootedValue result(cx);
   {
     JS::RootedValue event(cx);
-    JS::RootedString text(
-        cx, JS_NewStringCopyUTF8N(cx, JS::UTF8Chars(event_json.data(), event_json.size())));
+    JS::RootedString text(cx, cff::new_string_utf8(cx, event_json));
     if (!text || !JS_ParseJSON(cx, text, &event)) {
       step = Step::Invalid;
       invalid = script.name() + ": the event is not valid JSON: " + cff::take_exception_message(cx);
@@ -422,26 +434,32 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
         invalid = script.name() +
                   ": the handler returned undefined (return event.request, event.response or a "
                   "response object)";
-      } else if (!JS_Stringify(cx, &result, nullptr, JS::NullHandleValue, cff::append_json_chunk,
-                               &out.result_json)) {
-        step = Step::Threw;
-      } else if (out.result_json.empty()) {
-        step = Step::Invalid;
-        invalid = script.name() + ": the handler's result cannot be represented as JSON";
+      } else {
+        JS::RootedValue json(cx);
+        if (!JS::Call(cx, JS::UndefinedHandleValue, inst->stringify, JS::HandleValueArray(result),
+                      &json)) {
+          step = Step::Threw;
+        } else if (!json.isString()) {
+          step = Step::Invalid;
+          invalid = script.name() + ": the handler's result cannot be represented as JSON";
+        } else {
+          JS::RootedString json_text(cx, json.toString());
+          if (!cff::to_utf8(cx, json_text, out.result_json)) step = Step::Threw;
+        }
       }
     }
   }
-  rt->deadline_ns.store(0);
-  const int64_t used_ns = cff::thread_cpu_now_ns() - call.cpu_start_ns;
+  cff::budget_end(rt->budget);
+  const int64_t used_ns = cff::steady_now_ns() - call.wall_start_ns -
+                          (rt->budget.gc_ns.load(std::memory_order_relaxed) - call.gc_start_ns);
   rt->set_call(nullptr);
 
   out.logs = std::move(call.logs);
   out.origin = std::move(call.origin);
-  out.compute_utilization =
-      call.over_budget
-          ? 100
-          : static_cast<int>(std::clamp<int64_t>(
-                call.cpu_budget_ns > 0 ? used_ns * 100 / call.cpu_budget_ns : 0, 0, 100));
+  out.compute_utilization = call.over_budget
+                                ? 100
+                                : static_cast<int>(std::clamp<int64_t>(
+                                      budget_ns > 0 ? used_ns * 100 / budget_ns : 0, 0, 100));
   if (step == Step::Ok) {
     out.ok = true;
     return out;
