@@ -83,14 +83,28 @@ bool on_interrupt(JSContext* cx) {
   return false;  // uncatchable: the script stops here
 }
 
-void on_gc_slice(JSContext*, JS::GCProgress progress, const JS::GCDescription&) {
+void gc_enter() {
   ThreadRuntime* rt = ThreadRuntime::current();
-  if (!rt) return;
-  if (progress == JS::GC_SLICE_BEGIN) rt->gc_slice_start_ns = steady_now_ns();
-  if (progress == JS::GC_SLICE_END && rt->gc_slice_start_ns) {
-    rt->budget.gc_ns.fetch_add(steady_now_ns() - rt->gc_slice_start_ns, std::memory_order_relaxed);
-    rt->gc_slice_start_ns = 0;
-  }
+  if (!rt || rt->gc_depth++ > 0) return;
+  rt->gc_start_ns = steady_now_ns();
+  rt->budget.gc_active.store(true);
+}
+
+void gc_leave() {
+  ThreadRuntime* rt = ThreadRuntime::current();
+  if (!rt || rt->gc_depth == 0 || --rt->gc_depth > 0) return;
+  rt->budget.gc_ns.fetch_add(steady_now_ns() - rt->gc_start_ns, std::memory_order_relaxed);
+  rt->budget.gc_active.store(false);
+}
+
+void on_gc_slice(JSContext*, JS::GCProgress progress, const JS::GCDescription&) {
+  if (progress == JS::GC_SLICE_BEGIN) gc_enter();
+  if (progress == JS::GC_SLICE_END) gc_leave();
+}
+
+void on_nursery_collection(JSContext*, JS::GCNurseryProgress progress, JS::GCReason) {
+  if (progress == JS::GCNurseryProgress::GC_NURSERY_COLLECTION_START) gc_enter();
+  if (progress == JS::GCNurseryProgress::GC_NURSERY_COLLECTION_END) gc_leave();
 }
 
 thread_local std::unique_ptr<ThreadRuntime> t_runtime;
@@ -212,6 +226,7 @@ bool ThreadRuntime::init(std::string& error) {
   JS::SetJobQueue(cx_, jobs_.get());
   JS_AddInterruptCallback(cx_, on_interrupt);
   JS::SetGCSliceCallback(cx_, on_gc_slice);
+  JS::SetGCNurseryCollectionCallback(cx_, on_nursery_collection);
   JS_SetSecurityCallbacks(cx_, &kSecurityCallbacks);
   JS_SetGCParameter(cx_, JSGC_MAX_NURSERY_BYTES, kMaxNurseryBytes);
   // A call that reaches the heap limit gets one full GC before it is refused, every time

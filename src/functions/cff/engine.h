@@ -80,7 +80,9 @@ class ThreadRuntime {
   ScriptInstance* instance(const CffScript& script, std::string& error);
 
   BudgetSlot budget;  // shared with the watchdog thread
-  int64_t gc_slice_start_ns = 0;
+  // GC bookkeeping for the budget: major slices and minor collections nest.
+  int gc_depth = 0;
+  int64_t gc_start_ns = 0;
 
  private:
   ThreadRuntime() = default;

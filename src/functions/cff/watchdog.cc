@@ -55,6 +55,7 @@ class Watchdog {
   // JS_RequestInterruptCallback is the one JSAPI call meant for other threads.
   bool check(BudgetSlot& slot) {
     if (!slot.running.load()) return false;
+    if (slot.gc_active.load()) return true;  // decided after the GC, with its time known
     const uint64_t seq = slot.call_seq.load(std::memory_order_acquire);
     const int64_t cpu = cpu_ns(slot.cpu_clock);
     const int64_t gc = slot.gc_ns.load(std::memory_order_relaxed);

@@ -3,8 +3,9 @@
 // one's CPU clock (a syscall the request path would otherwise pay twice per call), and once a
 // call has used its budget of CPU asks its JSContext for the interrupt callback, which stops it.
 // The CPU a call used before the watchdog first saw it (at most one poll, 250 µs) is not
-// counted, so a loop is stopped between budget and budget + 2 polls. Major GC slices are not
-// charged (they collect every script's garbage). The thread sleeps while no call runs.
+// counted, so a loop is stopped between budget and budget + 2 polls. GC time is not charged
+// (a GC collects every script's garbage, and a full one can outlast a budget). The thread
+// sleeps while no call runs.
 #pragma once
 #include <time.h>
 
@@ -21,8 +22,9 @@ struct BudgetSlot {
   std::atomic<bool> running{false};
   std::atomic<uint64_t> call_seq{0};
   std::atomic<int64_t> budget_ns{0};
-  std::atomic<int64_t> gc_ns{0};      // major GC time on the thread, cumulative
-  std::atomic<uint64_t> stop_seq{0};  // the call the watchdog stopped
+  std::atomic<int64_t> gc_ns{0};       // GC time on the thread, cumulative
+  std::atomic<bool> gc_active{false};  // a GC is running now: no decision until it ends
+  std::atomic<uint64_t> stop_seq{0};   // the call the watchdog stopped
   // The watchdog's own notes (under its lock): where it first saw the running call.
   uint64_t seen_seq = 0;
   int64_t seen_cpu_ns = 0;
