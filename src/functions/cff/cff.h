@@ -34,7 +34,8 @@ struct CffOptions {
   // read at load; "" = no store (cf.kvs() then throws). 2.0 only.
   std::string kvs_file;
   // CPU time a call may use; CloudFront does not publish its maximum (about 1 ms is commonly
-  // reported). A call over budget is stopped and fails; utilization is measured against it.
+  // reported). A watchdog thread reads the calling thread's CPU clock and stops a call that has
+  // used its budget (after between budget and budget + 0.5 ms of CPU); GC time is not charged.
   std::chrono::microseconds compute_budget{1000};
   size_t max_code_bytes = 10240;   // CloudFront's 10 KB function size limit, checked at load
   size_t memory_bytes = 2u << 20;  // CloudFront's 2 MB; see run_cff for what is counted
@@ -88,7 +89,7 @@ enum class CffFailure : uint8_t {
   ComputeExceeded,  // stopped by the compute budget (503)
   MemoryExceeded,   // out of its memory (503)
   InvalidResult,    // returned nothing JSON can carry, or a promise in 1.0 (502)
-  Internal,         // the engine could not start on this thread
+  Internal,         // the engine could not start on this thread, or the event is not JSON
 };
 
 struct CffOutcome {
@@ -97,7 +98,10 @@ struct CffOutcome {
   CffFailure failure = CffFailure::None;
   std::string error;              // "fns/a.js:4:9: TypeError: event.request is undefined"
   std::vector<std::string> logs;  // console.log lines of this call (10 KB in all, as CloudFront)
-  int compute_utilization = 0;    // 0-100: CPU used as a share of compute_budget
+  // 0-100, CloudFront's FunctionComputeUtilization: the call's time as a share of
+  // compute_budget (100 when stopped). Measured on the steady clock less GC time, as the thread
+  // CPU clock costs a syscall; on an overloaded machine preemption inflates it.
+  int compute_utilization = 0;
   std::optional<OriginChange> origin;  // the last origin helper called, if any
 };
 

@@ -200,6 +200,15 @@ function handler(event) {
   EXPECT_EQ(r["headers"]["x-cf"]["value"], "function");
 }
 
+TEST(CffRuntime, AnEventThatIsNotJsonIsTheCallersFault) {
+  auto s = load_ok("function handler(event) { return event.request; }");
+  ASSERT_TRUE(s);
+  CffOutcome out = run_cff(*s, "{not json");
+  EXPECT_EQ(out.failure, CffFailure::Internal);
+  EXPECT_NE(out.error.find("not valid JSON"), std::string::npos) << out.error;
+  EXPECT_TRUE(run_cff(*s, kViewerRequest).ok);
+}
+
 TEST(CffRuntime, ParseRuntimeNames) {
   EXPECT_EQ(parse_cff_runtime("cloudfront-js-1.0"), CffRuntimeVersion::V1);
   EXPECT_EQ(parse_cff_runtime("cloudfront-js-2.0"), CffRuntimeVersion::V2);
