@@ -96,7 +96,10 @@ struct CffOutcome {
   bool ok = false;
   std::string result_json;  // JSON.stringify(returned value), when ok
   CffFailure failure = CffFailure::None;
-  std::string error;              // "fns/a.js:4:9: TypeError: event.request is undefined"
+  // A JavaScript error carries its position ("fns/a.js:4:9: TypeError: x is undefined");
+  // the other failures do not name the function ("stopped: exceeded its compute budget of
+  // 1000 µs"): the caller says which function failed, once.
+  std::string error;
   std::vector<std::string> logs;  // console.log lines of this call (10 KB in all, as CloudFront)
   // 0-100, CloudFront's FunctionComputeUtilization: the call's time as a share of
   // compute_budget (100 when stopped). Measured on the steady clock less GC time, as the thread

@@ -238,6 +238,7 @@ ThreadRuntime::~ThreadRuntime() {
   if (!cx_) return;
   // Rooted things first: they unlink themselves from the context's root lists.
   instances_.clear();
+  tools_global_.reset();
   JS::SetJobQueue(cx_, nullptr);
   jobs_.reset();
   JS_DestroyContext(cx_);
@@ -249,6 +250,18 @@ void ThreadRuntime::set_heap_limit(size_t bytes) {
   heap_limit_ = bytes;
   JS_SetGCParameter(cx_, JSGC_MAX_BYTES,
                     static_cast<uint32_t>(std::min<size_t>(bytes, UINT32_MAX)));
+}
+
+JSObject* ThreadRuntime::tools_global() {
+  if (tools_global_) return *tools_global_;
+  JS::RealmOptions realm_options;
+  JS::RootedObject global(
+      cx_, JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, realm_options));
+  if (!global) return nullptr;
+  JSAutoRealm ar(cx_, global);
+  if (!JS::InitRealmStandardClasses(cx_) || !JS_InitReflectParse(cx_, global)) return nullptr;
+  tools_global_ = std::make_unique<JS::PersistentRootedObject>(cx_, global);
+  return global;
 }
 
 ScriptInstance* ThreadRuntime::instance(const CffScript& script, std::string& error) {
@@ -413,7 +426,7 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
     JS::RootedString text(cx, cff::new_string_utf8(cx, event_json));
     if (!text || !JS_ParseJSON(cx, text, &event)) {
       step = Step::BadEvent;
-      invalid = script.name() + ": the event is not valid JSON: " + cff::take_exception_message(cx);
+      invalid = "the event is not valid JSON: " + cff::take_exception_message(cx);
     } else if (JS::Call(cx, JS::UndefinedHandleValue, inst->handler, JS::HandleValueArray(event),
                         &result)) {
       step = Step::Ok;
@@ -421,8 +434,7 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
       if (promise && JS::IsPromiseObject(promise)) {
         if (opt.version == CffRuntimeVersion::V1) {
           step = Step::Invalid;
-          invalid = script.name() +
-                    ": the handler returned a Promise; async handlers need cloudfront-js-2.0";
+          invalid = "the handler returned a Promise; async handlers need cloudfront-js-2.0";
         } else if (!rt->jobs().drain(cx)) {
           step = Step::Threw;
         } else if (JS::GetPromiseState(promise) == JS::PromiseState::Fulfilled) {
@@ -433,9 +445,9 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
           step = Step::Threw;
         } else {
           step = Step::Invalid;
-          invalid = script.name() +
-                    ": the handler's promise never settled (CloudFront Functions have no "
-                    "timers or I/O to wait for)";
+          invalid =
+              "the handler's promise never settled (CloudFront Functions have no "
+              "timers or I/O to wait for)";
         }
       } else if (!rt->jobs().drain(cx)) {
         step = Step::Threw;
@@ -444,9 +456,9 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
     if (step == Step::Ok) {
       if (result.isUndefined()) {
         step = Step::Invalid;
-        invalid = script.name() +
-                  ": the handler returned undefined (return event.request, event.response or a "
-                  "response object)";
+        invalid =
+            "the handler returned undefined (return event.request, event.response or a "
+            "response object)";
       } else {
         JS::RootedValue json(cx);
         if (!JS::Call(cx, JS::UndefinedHandleValue, inst->stringify, JS::HandleValueArray(result),
@@ -454,7 +466,7 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
           step = Step::Threw;
         } else if (!json.isString()) {
           step = Step::Invalid;
-          invalid = script.name() + ": the handler's result cannot be represented as JSON";
+          invalid = "the handler's result cannot be represented as JSON";
         } else {
           JS::RootedString json_text(cx, json.toString());
           if (!cff::to_utf8(cx, json_text, out.result_json)) step = Step::Threw;
@@ -488,12 +500,12 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
   std::string message = cff::take_exception_message(cx);
   if (call.over_budget) {
     out.failure = CffFailure::ComputeExceeded;
-    out.error = script.name() + ": stopped: exceeded its compute budget of " +
+    out.error = "stopped: exceeded its compute budget of " +
                 std::to_string(opt.compute_budget.count()) + " µs";
   } else if (message.empty() || cff::is_out_of_memory(message)) {
     out.failure = CffFailure::MemoryExceeded;
-    out.error = script.name() + ": stopped: exceeded its memory limit of " +
-                std::to_string(opt.memory_bytes / 1024) + " KB";
+    out.error =
+        "stopped: exceeded its memory limit of " + std::to_string(opt.memory_bytes / 1024) + " KB";
     JS_GC(cx);  // give the next call its memory back now
   } else {
     out.failure = CffFailure::Exception;

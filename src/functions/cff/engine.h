@@ -75,6 +75,9 @@ class ThreadRuntime {
   CallState* call() { return call_; }
   void set_call(CallState* c) { call_ = c; }
 
+  // A global for the runtime's own work on source text (Reflect.parse), never user code.
+  JSObject* tools_global();
+
   // The script's instance on this thread, created (compiled, top level run) if missing.
   // On failure returns nullptr and sets error (file:line:col: message).
   ScriptInstance* instance(const CffScript& script, std::string& error);
@@ -93,6 +96,7 @@ class ThreadRuntime {
   std::unique_ptr<CallJobQueue> jobs_;
   CallState* call_ = nullptr;
   std::unordered_map<uint64_t, std::unique_ptr<ScriptInstance>> instances_;
+  std::unique_ptr<JS::PersistentRootedObject> tools_global_;
   size_t heap_limit_ = 0;
   friend CffOutcome eg::functions::run_cff(const CffScript&, std::string_view);
 };
@@ -109,6 +113,12 @@ extern const JSFunctionSpec kCryptoNatives[];  // modules/crypto.cc: digest
 void warm_digests();
 extern const JSFunctionSpec kBytesNatives[];       // modules/bytes.cc: encode, decode
 extern const JSFunctionSpec kCloudfrontNatives[];  // modules/cloudfront.cc: log, kvs*, origin
+
+// cloudfront-js-1.0 has no const or let (AWS refuses such code when it is published): the
+// first such declaration as "name:line:col: SyntaxError: ...", or "" when there is none (a
+// source that does not parse is left to the compiler's own message).
+std::string find_v1_declarations(ThreadRuntime& rt, const std::string& name,
+                                 const std::string& source);
 
 // Installs console, require and the 2.0 Buffer/1.0 String byte methods in the current global.
 bool install_prelude(JSContext* cx, CffRuntimeVersion version);

@@ -44,6 +44,62 @@ std::string rewrite_imports(const std::string& source) {
 
 }  // namespace
 
+namespace cff {
+
+std::string find_v1_declarations(ThreadRuntime& rt, const std::string& name,
+                                 const std::string& source) {
+  // Reflect.parse gives SpiderMonkey's own AST: no guessing about strings, comments, regular
+  // expressions or template literals. Columns in its locations count from 0.
+  static constexpr char kFinder[] = R"JS((function (source) {
+  let found = null;
+  const walk = (node) => {
+    if (found || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) { node.forEach(walk); return; }
+    if (node.type === 'VariableDeclaration' && (node.kind === 'const' || node.kind === 'let')) {
+      found = [node.kind, node.loc.start.line, node.loc.start.column + 1];
+      return;
+    }
+    for (const key of Object.keys(node)) if (key !== 'loc') walk(node[key]);
+  };
+  walk(Reflect.parse(source, {loc: true}));
+  return found ? found.join(' ') : '';
+}))JS";
+  JSContext* cx = rt.cx();
+  JS::RootedObject global(cx, rt.tools_global());
+  if (!global) {
+    JS_ClearPendingException(cx);
+    return "";
+  }
+  JSAutoRealm ar(cx, global);
+  JS::CompileOptions options(cx);
+  options.setFileAndLine("<cloudfront-js-1.0 check>", 1);
+  JS::SourceText<mozilla::Utf8Unit> text;
+  JS::RootedValue finder(cx), found(cx);
+  JS::RootedString source_string(cx, new_string_utf8(cx, source));
+  if (!source_string ||
+      !text.init(cx, kFinder, sizeof kFinder - 1, JS::SourceOwnership::Borrowed) ||
+      !JS::Evaluate(cx, options, text, &finder)) {
+    JS_ClearPendingException(cx);
+    return "";
+  }
+  JS::RootedValue arg(cx, JS::StringValue(source_string));
+  if (!JS::Call(cx, JS::UndefinedHandleValue, finder, JS::HandleValueArray(arg), &found) ||
+      !found.isString()) {
+    JS_ClearPendingException(cx);  // a syntax error: the compiler reports it with its position
+    return "";
+  }
+  JS::RootedString found_string(cx, found.toString());
+  std::string kind_line_col;
+  if (!to_utf8(cx, found_string, kind_line_col) || kind_line_col.empty()) return "";
+  const size_t a = kind_line_col.find(' '), b = kind_line_col.rfind(' ');
+  const std::string kind = kind_line_col.substr(0, a);
+  return name + ":" + kind_line_col.substr(a + 1, b - a - 1) + ":" + kind_line_col.substr(b + 1) +
+         ": SyntaxError: " + kind + " is not supported by cloudfront-js-1.0 (use var, or the " +
+         "cloudfront-js-2.0 runtime)";
+}
+
+}  // namespace cff
+
 std::optional<CffRuntimeVersion> parse_cff_runtime(std::string_view s) {
   if (s == "cloudfront-js-1.0") return CffRuntimeVersion::V1;
   if (s == "cloudfront-js-2.0") return CffRuntimeVersion::V2;
@@ -85,6 +141,10 @@ std::shared_ptr<CffScript> CffScript::load(std::string name, std::string source,
   // The instance stays for this thread's calls; worker threads make their own on first use.
   cff::ThreadRuntime* rt = cff::ThreadRuntime::get(error);
   if (!rt) return nullptr;
+  if (script->options_.version == CffRuntimeVersion::V1) {
+    error = cff::find_v1_declarations(*rt, script->name_, script->source_);
+    if (!error.empty()) return nullptr;
+  }
   if (!rt->instance(*script, error)) return nullptr;
   return script;
 }

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "functions/cff/cff.h"
@@ -207,6 +209,48 @@ TEST(CffRuntime, AnEventThatIsNotJsonIsTheCallersFault) {
   EXPECT_EQ(out.failure, CffFailure::Internal);
   EXPECT_NE(out.error.find("not valid JSON"), std::string::npos) << out.error;
   EXPECT_TRUE(run_cff(*s, kViewerRequest).ok);
+}
+
+TEST(CffRuntime, ConstAndLetAreRefusedIn1WithTheirPosition) {
+  std::string error;
+  EXPECT_FALSE(CffScript::load("fns/c.js",
+                               "function handler(event) {\n  var s = '{ const x }';\n"
+                               "  for (let i = 0; i < 1; i++) {}\n  return event.request;\n}",
+                               v1(), error));
+  EXPECT_EQ(error,
+            "fns/c.js:3:8: SyntaxError: let is not supported by cloudfront-js-1.0 (use var, or "
+            "the cloudfront-js-2.0 runtime)");
+  EXPECT_TRUE(
+      CffScript::load("fns/c.js", "function handler(e) { const x = 1; return x; }", {}, error))
+      << error;
+  // Strings, comments and regular expressions that mention const are not declarations.
+  EXPECT_TRUE(CffScript::load("fns/c.js",
+                              "// const\nfunction handler(e) { var r = /let x/; return 'const'; }",
+                              v1(), error))
+      << error;
+}
+
+std::string compat_file(const std::string& name) {
+  std::ifstream in(std::string(EG_SOURCE_DIR) + "/tests/data/functions/compat/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(CffRuntime, CompatSuiteBadHandlersGiveTheMessagesItExpects) {
+  std::string error;
+  EXPECT_FALSE(CffScript::load("F", compat_file("bad/cff-syntax-error.js"), {}, error));
+  EXPECT_EQ(error, "F:4:25: SyntaxError: expected expression, got ';'");
+
+  auto eval = CffScript::load("F", compat_file("bad/cff-eval.js"), {}, error);
+  ASSERT_TRUE(eval) << error;
+  CffOutcome out = run_cff(*eval, kViewerRequest);
+  EXPECT_EQ(out.error, "F:5:5: EvalError: CloudFront Functions do not allow eval");
+
+  CffOptions o = v1();
+  EXPECT_FALSE(CffScript::load("F", compat_file("bad/cff1-uses-const.js"), o, error));
+  EXPECT_NE(error.find("const"), std::string::npos) << error;
+  EXPECT_NE(error.find("cloudfront-js-2.0"), std::string::npos) << error;
 }
 
 TEST(CffRuntime, ParseRuntimeNames) {
