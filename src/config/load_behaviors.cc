@@ -4,6 +4,7 @@
 
 #include "config/sections.h"
 #include "core/strings.h"
+#include "functions/compile.h"
 
 namespace eg::config::detail {
 namespace {
@@ -313,6 +314,20 @@ void load_functions(LoadContext& c, const Val& v, std::vector<FunctionRef>& out)
     if (!ok) continue;
     // Invalid UTF-8 in the YAML text becomes U+FFFD rather than an exception.
     f.options_json = opts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    functions::Binding binding;
+    binding.event = *functions::parse_event_type(event);
+    binding.builtin = f.kind == "builtin";
+    binding.name = f.name;
+    binding.display_name = binding.builtin ? f.name : file.node.Scalar();
+    binding.include_body = f.include_body;
+    binding.options = std::move(opts);
+    binding.base_dir = c.base_dir;
+    std::string error;
+    f.compiled = functions::compile_binding(binding, error);
+    if (!f.compiled) {
+      c.r.error(binding.builtin ? builtin : file, error);
+      continue;
+    }
     out.push_back(std::move(f));
   }
 }
@@ -370,10 +385,28 @@ void load_behavior(LoadContext& c, MapReader& m, Behavior& b) {
   read_string(c.r, m.get("cache_policy"), b.cache_policy);
   if (m.has("rewrite")) load_rewrite(c, m.get("rewrite"), b.rewrite);
   if (m.has("functions")) load_functions(c, m.get("functions"), b.functions);
+  for (const auto& f : b.functions)
+    b.function_at[size_t(*functions::parse_event_type(f.event))] = f.compiled.get();
   if (m.has("shield")) load_shield(c, m.get("shield"), b.shield);
 }
 
 }  // namespace
+
+void load_function_settings(LoadContext& c, const Val& v) {
+  MapReader m(c.r, v, {"log", "distribution_id", "distribution_domain"});
+  if (!m.ok()) return;
+  Functions& f = c.snap.functions;
+  if (m.has("log")) read_path(c.r, m.get("log"), c.base_dir, PathKind::ParentDirectory, f.log_file);
+  Val id = m.get("distribution_id");
+  if (read_string(c.r, id, f.distribution_id) &&
+      (f.distribution_id.empty() || f.distribution_id.size() > 64 ||
+       f.distribution_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+           std::string::npos))
+    c.r.error(id, "a distribution id is 1-64 upper-case letters and digits, like EDFDVBD6EXAMPLE");
+  Val domain = m.get("distribution_domain");
+  if (read_string(c.r, domain, f.distribution_domain) && !is_dns_name(f.distribution_domain))
+    c.r.error(domain, "must be a DNS name, like d111111abcdef8.cloudfront.net");
+}
 
 void load_behaviors(LoadContext& c, const Val& v) {
   auto list = items(c.r, v);

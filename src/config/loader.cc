@@ -20,7 +20,7 @@ constexpr size_t kMaxConfigBytes = 16 << 20;
 const std::vector<std::string> kTopKeys = {
     "listeners",   "origins",     "behaviors", "custom_error_responses",
     "secrets",     "access_log",  "admin",     "limits",
-    "development", "server_name", "web_acl"};
+    "development", "server_name", "web_acl",   "functions"};
 
 // Records where a document starts; builds nothing.
 class DocumentStart : public YAML::EventHandler {
@@ -110,6 +110,7 @@ void load_document(LoadContext& c, const YAML::Node& doc) {
               "(no spaces)");
   }
   if (m.has("web_acl")) load_web_acl(c, m.get("web_acl"), c.waf_state);
+  if (m.has("functions")) load_function_settings(c, m.get("functions"));
 }
 
 }  // namespace

@@ -40,6 +40,9 @@ void load_origins(LoadContext& c, const Val& v);
 void load_behaviors(LoadContext& c, const Val& v);
 void load_custom_errors(LoadContext& c, const Val& v);
 
+// load_behaviors.cc: the top-level `functions:` section (log, distribution id and domain)
+void load_function_settings(LoadContext& c, const Val& v);
+
 // load_shield.cc
 void load_shield(LoadContext& c, const Val& v, Shield& s);
 void load_origin_sign(LoadContext& c, const Val& v, Origin& o);

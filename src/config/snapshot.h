@@ -16,6 +16,10 @@ namespace eg::waf {
 class Acl;
 }
 
+namespace eg::functions {
+class Function;
+}
+
 namespace eg::aws::sigv4 {
 class Verifier;
 }
@@ -118,13 +122,15 @@ struct PathRewrite {
   std::string to;      // Wildcard: "/<*>"
 };
 
-// Function binding for one event; the runtime arrives with the functions module.
+// Function binding for one event, compiled at load (functions/compile.h) so that a bad
+// function is refused like any config error.
 struct FunctionRef {
   std::string event;  // viewer-request, origin-request, origin-response, viewer-response
   std::string kind;   // builtin | file
   std::string name;   // builtin name or file path
   bool include_body = false;
   std::string options_json = "{}";  // the binding's other keys, as a JSON object
+  std::shared_ptr<functions::Function> compiled;
 };
 
 // Shield mode: the behavior admits only requests that prove they came through the edge —
@@ -160,7 +166,16 @@ struct Behavior {
   std::string cache_policy = "CachingDisabled";  // name; the cache stage arrives later
   PathRewrite rewrite;
   std::vector<FunctionRef> functions;
+  // functions[] by event (functions::EventType order), for the pipeline; null: none
+  std::array<functions::Function*, 4> function_at{};
   Shield shield;
+};
+
+// What functions see of the distribution, and where their output goes.
+struct Functions {
+  std::string log_file;  // function log (JSON lines): console output and failures
+  std::string distribution_id = "EDFDVBD6EXAMPLE";
+  std::string distribution_domain = "d111111abcdef8.cloudfront.net";
 };
 
 struct CustomErrorResponse {
@@ -250,6 +265,7 @@ struct Snapshot {
   std::string server_name = "edgeguard";  // used in Via
   std::string web_acl;                    // the WebACL document's path
   WebAcl waf;
+  Functions functions;
 
   const Origin* find_origin(std::string_view name) const;
   const CustomErrorResponse* custom_error(int status) const;

@@ -75,6 +75,9 @@ struct RequestResult {
 
 struct ResponseResult {
   std::optional<Failure> failure;
+  // The function set the body: resp.body replaces the origin's (which is not read), "" empties
+  // it. Otherwise the origin's body passes through.
+  bool body_replaced = false;
   std::vector<std::string> logs;
 };
 

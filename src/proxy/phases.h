@@ -6,19 +6,23 @@
 //   web_acl                  the snapshot's compiled web ACL (web_acl_stage.h); may block,
 //                            challenge, or add x-amzn-waf-* headers for the origin
 //   allowed_methods          the behavior's method set; others get 403 like CloudFront
-//   viewer_request_function  FunctionHook for "viewer-request"; its answer is not cached
+//   viewer_request_function  the behavior's viewer-request function (function_stage.h); its
+//                            answer is not cached
 //   cache_lookup             CacheHook; a hit skips every origin-side phase
-//   origin_request_function  FunctionHook for "origin-request" (miss only); answer is cached
+//   origin_request_function  origin-request (miss only): may change the request or the
+//                            origin, or answer (cached)
 //   origin_request           policy (headers/cookies/query), rewrite, proxy headers, then
 //                            origin auth, applied last (custom origin headers; SigV4 later)
 //   origin_fetch             directory, echo or HTTP(S) origin
-//   origin_response_function FunctionHook for "origin-response" (before caching)
+//   origin_response_function origin-response (before caching): status, headers, body
 //   custom_error_response    a page / response code for the origin's error status
 //   cache_store              CacheHook
-//   viewer_response_function FunctionHook for "viewer-response" (not for origin >= 400)
+//   viewer_response_function viewer-response (not for origin >= 400): headers, body
 //   response_headers         Via, request id, X-Cache
 //
-// The hooks below are the seams later modules plug into; a null hook means "continue".
+// Functions are compiled into the snapshot's behaviors (config::Behavior::function_at) and
+// run by function_stage.h. The cache hook below is the seam the cache module plugs into; a
+// null hook means "continue".
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <memory>
@@ -30,8 +34,8 @@
 
 namespace eg::proxy {
 
-// What a hook sees of the request. Narrow on purpose: WAF, functions and cache do not
-// depend on the proxy's connection types.
+// What a hook sees of the request. Narrow on purpose: the cache does not depend on the
+// proxy's connection types.
 struct RequestView {
   const http::Request& request;
   std::string_view client_ip;
@@ -51,22 +55,8 @@ class CacheHook {
   virtual void store(const RequestView& v, const http::Response& r) = 0;
 };
 
-enum class FunctionEvent : uint8_t { ViewerRequest, OriginRequest, OriginResponse, ViewerResponse };
-
-class FunctionHook {
- public:
-  virtual ~FunctionHook() = default;
-  // Request events may change the request or answer; response events change the response.
-  // Awaitable: a JS function runs in a worker process while the event loop goes on.
-  virtual boost::asio::awaitable<HookAnswer> on_request(FunctionEvent e, const RequestView& v,
-                                                        http::Request& req) = 0;
-  virtual boost::asio::awaitable<void> on_response(FunctionEvent e, const RequestView& v,
-                                                   http::Response& resp) = 0;
-};
-
 struct Hooks {
   std::shared_ptr<CacheHook> cache;
-  std::shared_ptr<FunctionHook> functions;
 };
 
 }  // namespace eg::proxy

@@ -9,6 +9,7 @@
 #include "proxy/behavior_match.h"
 #include "proxy/directory_origin.h"
 #include "proxy/echo_origin.h"
+#include "proxy/function_stage.h"
 #include "proxy/origin_request.h"
 #include "proxy/rewrite.h"
 #include "proxy/server.h"
@@ -124,7 +125,8 @@ awaitable<Reply> Pipeline::run_phases() {
     co_await viewer_response_function(*r);
     co_return std::move(*r);
   }
-  const config::Origin& origin = snap_.origins[behavior_->origin_index];
+  const config::Origin& origin =
+      origin_override_ ? *origin_override_ : snap_.origins[behavior_->origin_index];
   std::string target;
   http::Headers headers;
   origin_request(origin, extra_origin_headers, target, headers);
@@ -240,12 +242,93 @@ std::optional<Reply> Pipeline::web_acl(http::Headers& extra_origin_headers) {
   return r;
 }
 
-awaitable<std::optional<Reply>> Pipeline::viewer_request_function() {
-  const auto& hook = worker_.hooks().functions;
-  if (!hook) co_return std::nullopt;
-  if (auto answer = co_await hook->on_request(FunctionEvent::ViewerRequest, view(), req_))
-    co_return from_response(std::move(*answer), "FunctionGeneratedResponse");
+functions::Context Pipeline::function_context(functions::EventType e) const {
+  functions::Context c;
+  c.event = e;
+  c.request_id = request_id_;
+  c.distribution_id = snap_.functions.distribution_id;
+  c.distribution_domain = snap_.functions.distribution_domain;
+  c.client_ip = viewer_.client_ip;
+  c.client_port = viewer_.client_port;
+  c.https = viewer_.https;
+  c.development = snap_.development;
+  return c;
+}
+
+// A request event's function: the request goes on (perhaps changed), or ends with the
+// function's answer or its failure.
+awaitable<std::optional<Reply>> Pipeline::request_function(functions::EventType e) {
+  functions::Function* f = behavior_->function_at[size_t(e)];
+  if (!f) co_return std::nullopt;
+  functions::Context c = function_context(e);
+  std::optional<functions::OriginInfo> origin;
+  if (e == functions::EventType::OriginRequest) {
+    origin = origin_info(snap_.origins[behavior_->origin_index]);
+    c.origin = &*origin;
+  }
+  functions::RequestResult r;
+  if (f->asynchronous())
+    r = co_await f->on_request(c, req_);
+  else
+    r = f->on_request_now(c, req_);
+  if (!r.failure && r.origin) {
+    std::string error;
+    origin_override_ = origin_from_info(*r.origin, snap_, error);
+    if (!origin_override_)
+      r.failure = functions::Failure{502, std::string(functions::to_string(e)) + " function " +
+                                              std::string(f->name()) + ": " + error};
+  }
+  log_function_output(worker_.function_log(), f->name(), e, request_id_, r.logs,
+                      r.failure ? &*r.failure : nullptr);
+  if (r.failure) {
+    Reply reply = from_response(
+        function_failure_response(*r.failure, snap_.development, request_id_), "Error");
+    reply.detailed_result_type = "LambdaValidationError";
+    if (r.failure->status == 500) reply.detailed_result_type = "LambdaExecutionError";
+    if (r.failure->status == 503) reply.detailed_result_type = "LambdaLimitExceeded";
+    co_return reply;
+  }
+  if (r.answer) co_return from_response(std::move(*r.answer), "FunctionGeneratedResponse");
   co_return std::nullopt;
+}
+
+// A response event's function: changes the response in place; a replaced body drops the
+// origin's (not read yet); a failure replaces the whole response.
+awaitable<void> Pipeline::response_function(functions::EventType e, Reply& reply) {
+  functions::Function* f = behavior_->function_at[size_t(e)];
+  if (!f) co_return;
+  functions::Context c = function_context(e);
+  std::optional<functions::OriginInfo> origin;
+  if (e == functions::EventType::OriginResponse) {
+    origin =
+        origin_info(origin_override_ ? *origin_override_ : snap_.origins[behavior_->origin_index]);
+    c.origin = &*origin;
+  }
+  functions::ResponseResult r;
+  if (f->asynchronous())
+    r = co_await f->on_response(c, req_, reply.response);
+  else
+    r = f->on_response_now(c, req_, reply.response);
+  log_function_output(worker_.function_log(), f->name(), e, request_id_, r.logs,
+                      r.failure ? &*r.failure : nullptr);
+  if (!r.failure && !r.body_replaced) co_return;
+  if (reply.upstream) reply.upstream->close();  // its body is not read: not reusable
+  reply.upstream.reset();
+  reply.pool = nullptr;
+  if (reply.file_fd >= 0) ::close(std::exchange(reply.file_fd, -1));
+  reply.response.framing = http::BodyFraming::None;
+  reply.response.headers.remove("content-length");
+  reply.response.headers.remove("transfer-encoding");
+  if (r.failure) {
+    auto result_type = reply.result_type;
+    reply.response = function_failure_response(*r.failure, snap_.development, request_id_);
+    reply.result_type = result_type == "Hit" ? result_type : std::string_view("Error");
+    reply.from_origin = false;
+  }
+}
+
+awaitable<std::optional<Reply>> Pipeline::viewer_request_function() {
+  return request_function(functions::EventType::ViewerRequest);
 }
 
 std::optional<Reply> Pipeline::cache_lookup() {
@@ -256,11 +339,7 @@ std::optional<Reply> Pipeline::cache_lookup() {
 }
 
 awaitable<std::optional<Reply>> Pipeline::origin_request_function() {
-  const auto& hook = worker_.hooks().functions;
-  if (!hook) co_return std::nullopt;
-  if (auto answer = co_await hook->on_request(FunctionEvent::OriginRequest, view(), req_))
-    co_return from_response(std::move(*answer), "FunctionGeneratedResponse");
-  co_return std::nullopt;
+  return request_function(functions::EventType::OriginRequest);
 }
 
 void Pipeline::origin_request(const config::Origin& origin, const http::Headers& extra,
@@ -361,8 +440,7 @@ awaitable<Reply> Pipeline::origin_fetch(const config::Origin& origin, const std:
 }
 
 awaitable<void> Pipeline::origin_response_function(Reply& r) {
-  const auto& hook = worker_.hooks().functions;
-  if (hook) co_await hook->on_response(FunctionEvent::OriginResponse, view(), r.response);
+  return response_function(functions::EventType::OriginResponse, r);
 }
 
 awaitable<void> Pipeline::custom_error_response(Reply& r) {
@@ -398,10 +476,9 @@ void Pipeline::cache_store(Reply& r) {
 }
 
 awaitable<void> Pipeline::viewer_response_function(Reply& r) {
-  const auto& hook = worker_.hooks().functions;
   // Not for origin errors (>= 400), as Lambda@Edge does (aws-formats.md §1.4).
-  if (hook && !(r.from_origin && r.response.status >= 400))
-    co_await hook->on_response(FunctionEvent::ViewerResponse, view(), r.response);
+  if (r.from_origin && r.response.status >= 400) co_return;
+  co_await response_function(functions::EventType::ViewerResponse, r);
 }
 
 void Pipeline::response_headers(Reply& r) {

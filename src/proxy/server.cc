@@ -26,24 +26,39 @@ std::shared_ptr<logs::LogFile> Server::waf_log_file() const {
   return waf_log_file_;
 }
 
+std::shared_ptr<logs::LogFile> Server::function_log_file() const {
+  std::lock_guard lk(mu_);
+  return function_log_file_;
+}
+
+namespace {
+
+// The JSON lines log at `path`: the one already open when its path is unchanged.
+std::shared_ptr<logs::LogFile> json_log(std::shared_ptr<logs::LogFile> current,
+                                        const std::string& path, std::string_view what) {
+  if (path.empty()) return nullptr;
+  if (current && current->path() == path) return current;
+  auto file = std::make_shared<logs::LogFile>(path, logs::Format::Json);
+  std::string err;
+  if (!file->open(&err)) {
+    log::error("{} {}: {}", what, path, err);
+    return nullptr;
+  }
+  return file;
+}
+
+}  // namespace
+
 void Server::install(std::shared_ptr<const config::Snapshot> s) {
-  std::shared_ptr<logs::LogFile> file, waf_file;
+  std::shared_ptr<logs::LogFile> file, waf_file, function_file;
   {
     std::lock_guard lk(mu_);
     file = log_file_;
     waf_file = waf_log_file_;
+    function_file = function_log_file_;
   }
-  const std::string& waf_path = s->waf.acl ? s->waf.log_file : std::string();
-  if (waf_path.empty()) {
-    waf_file.reset();
-  } else if (!waf_file || waf_file->path() != waf_path) {
-    waf_file = std::make_shared<logs::LogFile>(waf_path, logs::Format::Json);
-    std::string err;
-    if (!waf_file->open(&err)) {
-      log::error("WAF log {}: {}", waf_path, err);
-      waf_file.reset();
-    }
-  }
+  waf_file = json_log(std::move(waf_file), s->waf.acl ? s->waf.log_file : std::string(), "WAF log");
+  function_file = json_log(std::move(function_file), s->functions.log_file, "function log");
   const auto& al = s->access_log;
   auto fmt =
       al.format == config::AccessLog::Format::Json ? logs::Format::Json : logs::Format::CloudFront;
@@ -62,6 +77,7 @@ void Server::install(std::shared_ptr<const config::Snapshot> s) {
     snapshot_ = std::move(s);
     log_file_ = std::move(file);
     waf_log_file_ = std::move(waf_file);
+    function_log_file_ = std::move(function_file);
   }
   uint64_t g = generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
   metrics_.config_generation = g;
@@ -127,6 +143,10 @@ void Server::reopen_logs() {
   if (auto w = waf_log_file()) {
     std::string err;
     if (!w->reopen(&err)) log::error("reopen WAF log {}: {}", w->path(), err);
+  }
+  if (auto w = function_log_file()) {
+    std::string err;
+    if (!w->reopen(&err)) log::error("reopen function log {}: {}", w->path(), err);
   }
   auto f = log_file();
   if (!f) return;

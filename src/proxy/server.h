@@ -41,6 +41,7 @@ class Server {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   std::shared_ptr<logs::LogFile> log_file() const;
   std::shared_ptr<logs::LogFile> waf_log_file() const;
+  std::shared_ptr<logs::LogFile> function_log_file() const;
   waf::WafState& waf_state() { return *opts_.waf_state; }
   Metrics& metrics() { return metrics_; }
   SigningCredentials& signing_credentials() { return signing_credentials_; }
@@ -54,6 +55,7 @@ class Server {
   std::shared_ptr<const config::Snapshot> snapshot_;
   std::shared_ptr<logs::LogFile> log_file_;
   std::shared_ptr<logs::LogFile> waf_log_file_;
+  std::shared_ptr<logs::LogFile> function_log_file_;
   std::atomic<uint64_t> generation_{0};
   Metrics metrics_;
   SigningCredentials signing_credentials_;

@@ -129,6 +129,7 @@ const std::shared_ptr<const config::Snapshot>& Worker::snapshot() {
     credentials_.clear();  // keyed by this snapshot's origins
     via_ = "1.1 " + snap_->server_name + " (edgeguard)";
     waf_log_ = server_.waf_log_file();
+    function_log_ = server_.function_log_file();
     auto file = server_.log_file();
     if (!file) {
       if (log_) log_->flush();

@@ -49,6 +49,7 @@ class Worker {
   aws::RefreshingCredentials& signing_credentials(const config::Origin& origin);
   logs::AccessLogWriter* access_log() { return log_.get(); }
   logs::LogFile* waf_log() { return waf_log_.get(); }  // this snapshot's WAF log, or null
+  logs::LogFile* function_log() { return function_log_.get(); }
   MetricsShard& metrics() { return metrics_; }
   const Hooks& hooks() const { return hooks_; }
   bool draining() const { return draining_; }
@@ -82,6 +83,7 @@ class Worker {
   std::map<const config::Origin*, aws::RefreshingCredentials*> credentials_;  // this snapshot's
   std::unique_ptr<logs::AccessLogWriter> log_;
   std::shared_ptr<logs::LogFile> waf_log_;
+  std::shared_ptr<logs::LogFile> function_log_;
   Hooks hooks_;
   // Every open viewer connection (intrusive list through ViewerConnection::registry_*).
   template <class F>
