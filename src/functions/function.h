@@ -43,6 +43,9 @@ struct OriginInfo {
   std::vector<http::Header> custom_headers;  // name as written, value
   std::string auth_method = "none";          // s3: none | origin-access-identity
   std::string region;                        // s3
+  // An origin of the config by name, whatever its kind: CloudFront Functions'
+  // selectRequestOriginById. When set, the fields above are not used.
+  std::string config_origin;
 };
 
 // What CloudFront tells a function besides the message: Records[0].cf.config, the viewer.

@@ -64,6 +64,13 @@ functions::OriginInfo origin_info(const config::Origin& o) {
 
 std::optional<config::Origin> origin_from_info(const functions::OriginInfo& info,
                                                const config::Snapshot& snap, std::string& error) {
+  if (!info.config_origin.empty()) {
+    if (const config::Origin* o = snap.find_origin(info.config_origin)) return *o;
+    std::string known;
+    for (const auto& o : snap.origins) known += (known.empty() ? "" : ", ") + o.name;
+    error = "no origin named \"" + info.config_origin + "\" (origins: " + known + ")";
+    return std::nullopt;
+  }
   if (info.kind == functions::OriginInfo::Kind::S3) {
     std::string_view domain = info.domain_name;
     std::string_view name = domain.substr(0, domain.find('.'));
