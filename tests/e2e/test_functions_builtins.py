@@ -86,7 +86,7 @@ def test_s2_basic_auth_401_then_through_without_the_credentials(gateway, tmp_pat
     assert headers["www-authenticate"].startswith('Basic realm="staff"')
     assert send(gw, "/admin/users", headers={"Authorization": basic("alice:nope")})[0] == 401
     assert send(gw, "/admin/users", headers={"Authorization": basic("mallory:x")})[0] == 401
-    for creds in ("alice:wonderland", "bob:Builder"):
+    for creds in ("alice:wonderland", "bob:builder", "carol:c4r0l"):
         status, _, body = send(gw, "/admin/users", headers={"Authorization": basic(creds)})
         assert status == 200, creds
         assert "authorization" not in json.loads(body)["headers"]
