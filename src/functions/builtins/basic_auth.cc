@@ -8,6 +8,9 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -334,42 +337,32 @@ RequestResult BasicAuth::challenge() const {
   return r;
 }
 
-RequestResult BasicAuth::on_request_now(const Context& c, http::Request& req) {
+BasicAuth::Attempt::~Attempt() { OPENSSL_cleanse(decoded, sizeof decoded); }
+
+std::optional<RequestResult> BasicAuth::decide_without_hashing(http::Request& req, Attempt& a) {
   const std::string* header = req.headers.find("Authorization");
   std::string_view value = header ? trim(*header) : std::string_view();
-  if (value.size() < 6 || !iequals(value.substr(0, 6), "Basic ")) {
+  if (value.size() < 6 || !iequals(value.substr(0, 6), "Basic ") ||
+      !decode_base64(trim(value.substr(6)), a.decoded, sizeof a.decoded, a.length)) {
     bump(metrics_.challenged);
     return challenge();
   }
-  char decoded[768];
-  size_t length = 0;
-  if (!decode_base64(trim(value.substr(6)), decoded, sizeof decoded, length)) {
-    bump(metrics_.challenged);
-    return challenge();
-  }
-  const std::string_view user_password(decoded, length);
-  const size_t colon = user_password.find(':');
+  const size_t colon = std::string_view(a.decoded, a.length).find(':');
   if (colon == std::string_view::npos) {
     bump(metrics_.challenged);
-    OPENSSL_cleanse(decoded, sizeof decoded);
     return challenge();
   }
+  a.colon = colon;
+  if (options_.cache_ttl_s <= 0) return std::nullopt;
+  unsigned key_length = 0;
+  HMAC(EVP_sha256(), cache_key_secret_.data(), int(cache_key_secret_.size()),
+       reinterpret_cast<const uint8_t*>(a.decoded), a.length, a.key.data(), &key_length);
+  if (!cached(a.key)) return std::nullopt;
+  bump(metrics_.cache_hits);
+  return decide(req, a, true);
+}
 
-  Digest key{};
-  const bool use_cache = options_.cache_ttl_s > 0;
-  bool ok = false;
-  if (use_cache) {
-    unsigned key_length = 0;
-    HMAC(EVP_sha256(), cache_key_secret_.data(), int(cache_key_secret_.size()),
-         reinterpret_cast<const uint8_t*>(decoded), length, key.data(), &key_length);
-    ok = cached(key);
-    if (ok) bump(metrics_.cache_hits);
-  }
-  if (!ok) {
-    ok = verify(user_password.substr(0, colon), user_password.substr(colon + 1));
-    if (ok && use_cache) remember(key);
-  }
-  OPENSSL_cleanse(decoded, sizeof decoded);
+RequestResult BasicAuth::decide(http::Request& req, Attempt& a, bool ok) {
   if (!ok) {
     bump(metrics_.denied);
     return challenge();
@@ -377,6 +370,48 @@ RequestResult BasicAuth::on_request_now(const Context& c, http::Request& req) {
   bump(metrics_.allowed);
   if (options_.strip_authorization) req.headers.remove("Authorization");
   return {};
+}
+
+RequestResult BasicAuth::on_request_now(const Context& c, http::Request& req) {
+  Attempt a;
+  if (auto answer = decide_without_hashing(req, a)) return std::move(*answer);
+  const bool ok = verify(a.user(), a.password());
+  if (ok && options_.cache_ttl_s > 0) remember(a.key);
+  return decide(req, a, ok);
+}
+
+namespace {
+
+boost::asio::thread_pool& hashing_pool() {
+  static boost::asio::thread_pool pool(2);
+  return pool;
+}
+
+// Runs check() on the hashing pool and resumes the caller on its own executor.
+template <class Check>
+auto on_hashing_pool(Check check) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(bool)>(
+      [](auto handler, Check check) {
+        auto home = boost::asio::get_associated_executor(handler);
+        boost::asio::post(hashing_pool(),
+                          [check = std::move(check), handler = std::move(handler), home]() mutable {
+                            const bool ok = check();
+                            boost::asio::post(home, [handler = std::move(handler), ok]() mutable {
+                              std::move(handler)(ok);
+                            });
+                          });
+      },
+      boost::asio::use_awaitable, std::move(check));
+}
+
+}  // namespace
+
+boost::asio::awaitable<RequestResult> BasicAuth::on_request(const Context& c, http::Request& req) {
+  Attempt a;
+  if (auto answer = decide_without_hashing(req, a)) co_return std::move(*answer);
+  const bool ok = co_await on_hashing_pool([this, &a] { return verify(a.user(), a.password()); });
+  if (ok && options_.cache_ttl_s > 0) remember(a.key);
+  co_return decide(req, a, ok);
 }
 
 std::vector<MetricValue> BasicAuth::metrics() const {

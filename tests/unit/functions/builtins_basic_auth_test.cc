@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
 #include "builtins_support.h"
@@ -38,6 +42,51 @@ TEST(BuiltinBasicAuth, BcryptEntryLetsTheRequestOnWithoutItsAuthorizationHeader)
   EXPECT_FALSE(r.failure);
   EXPECT_FALSE(req.headers.contains("Authorization"));
   EXPECT_TRUE(req.headers.contains("X-A"));
+}
+
+TEST(BuiltinBasicAuth, WrongGuessesAreHashedOffTheEventLoop) {
+  // dave's entry is bcrypt at cost 10 (~60 ms a check): while three wrong guesses are
+  // checked, a 2 ms timer on the same event loop keeps ticking.
+  auto f = make("basic-auth", EventType::ViewerRequest, R"({"users": "users.htpasswd"})");
+  ASSERT_TRUE(f->asynchronous());
+  boost::asio::io_context io;
+  int answered = 0, ticks = 0;
+  std::vector<http::Request> requests;
+  for (int i = 0; i < 3; ++i)
+    requests.push_back(request("/", {{"Authorization", basic("dave:guess" + std::to_string(i))}}));
+  for (auto& req : requests)
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          RequestResult r = co_await f->on_request(viewer(), req);
+          EXPECT_TRUE(r.answer && r.answer->status == 401);
+          ++answered;
+        },
+        boost::asio::detached);
+  boost::asio::steady_timer timer(io);
+  std::function<void()> tick = [&] {
+    timer.expires_after(std::chrono::milliseconds(2));
+    timer.async_wait([&](boost::system::error_code) {
+      ++ticks;
+      if (answered < 3) tick();
+    });
+  };
+  tick();
+  io.run();
+  EXPECT_EQ(answered, 3);
+  EXPECT_GE(ticks, 10);  // 3 x ~60 ms of hashing on two pool threads: ~45 ticks if not blocked
+  // The right password through the same path lets the request on.
+  auto ok = request("/", {{"Authorization", basic("dave:d4ve")}});
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        RequestResult r = co_await f->on_request(viewer(), ok);
+        EXPECT_FALSE(r.answer);
+      },
+      boost::asio::detached);
+  io.restart();
+  io.run();
+  EXPECT_FALSE(ok.headers.contains("Authorization"));
 }
 
 TEST(BuiltinBasicAuth, Bcrypt2bAndSha256CryptAndSha256Base64EntriesVerify) {
