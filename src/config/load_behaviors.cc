@@ -387,6 +387,17 @@ void load_behavior(LoadContext& c, MapReader& m, Behavior& b) {
   if (m.has("functions")) load_functions(c, m.get("functions"), b.functions);
   for (const auto& f : b.functions)
     b.function_at[size_t(*functions::parse_event_type(f.event))] = f.compiled.get();
+  // CloudFront refuses CloudFront Functions and Lambda@Edge on the viewer events of one
+  // behavior (mixing across viewer and origin events is allowed).
+  const functions::Function* vreq = b.function_at[size_t(functions::EventType::ViewerRequest)];
+  const functions::Function* vresp = b.function_at[size_t(functions::EventType::ViewerResponse)];
+  if (vreq && vresp && vreq->runtime() != vresp->runtime() && vreq->runtime() != "builtin" &&
+      vresp->runtime() != "builtin")
+    c.r.error(m.get("functions"),
+              "viewer-request runs " + std::string(vreq->runtime()) + " and viewer-response " +
+                  std::string(vresp->runtime()) +
+                  ": a behavior's viewer events cannot mix CloudFront Functions and Lambda@Edge "
+                  "(as CloudFront)");
   if (m.has("shield")) load_shield(c, m.get("shield"), b.shield);
 }
 

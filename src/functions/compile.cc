@@ -153,7 +153,8 @@ std::optional<Runtime> parse_runtime(std::string_view s) {
 }
 
 Runtime infer_runtime(std::string_view source) {
-  for (std::string_view node_sign : {"exports.handler", "module.exports", "export ", "require("})
+  // Not require(): CloudFront Functions require('crypto') and 'querystring' too.
+  for (std::string_view node_sign : {"exports.", "module.exports", "export "})
     if (source.find(node_sign) != std::string_view::npos) return Runtime::NodeJs;
   return Runtime::CloudFrontJs2;
 }

@@ -1,8 +1,7 @@
 // A function binding of the config, compiled once per config snapshot into the Function the
 // pipeline runs: a builtin from the builtins table, or a handler file run by the runtime its
-// `runtime` option names (inferred from the file when absent: `exports.handler`,
-// `module.exports` or `export` mean Node, a bare `function handler(event)` CloudFront
-// Functions 2.0).
+// `runtime` option names (inferred from the file when absent: `exports.`, `module.exports`
+// or `export ` mean Node, a bare `function handler(event)` CloudFront Functions 2.0).
 #pragma once
 #include <filesystem>
 #include <memory>

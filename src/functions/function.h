@@ -92,6 +92,7 @@ class Function {
  public:
   virtual ~Function() = default;
   virtual std::string_view name() const = 0;  // "fns/auth.js", "builtin basic-auth"
+  virtual std::string_view runtime() const { return "builtin"; }  // nodejs | cloudfront-js
   virtual bool asynchronous() const { return false; }
 
   virtual RequestResult on_request_now(const Context& c, http::Request& req) {

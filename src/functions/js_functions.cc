@@ -84,8 +84,10 @@ std::optional<Failure> CloudFrontFunction::failure_of(const CffOutcome& o) const
     default:
       break;
   }
-  return Failure{status, prefix(settings_.event, "CloudFront Function", settings_.display_name) +
-                             ": " + o.error};
+  // The engine's errors start with the file name ("fns/a.js:4:9: TypeError: ...").
+  std::string message = std::string(to_string(settings_.event)) + " CloudFront Function ";
+  if (!o.error.starts_with(settings_.display_name)) message += settings_.display_name + ": ";
+  return Failure{status, message + o.error};
 }
 
 RequestResult CloudFrontFunction::on_request_now(const Context& c, http::Request& req) {

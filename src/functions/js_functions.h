@@ -27,6 +27,7 @@ class LambdaEdgeFunction final : public Function {
  public:
   LambdaEdgeFunction(LambdaEdgeSettings s, std::shared_ptr<NodePool> pool);
   std::string_view name() const override { return settings_.display_name; }
+  std::string_view runtime() const override { return "nodejs"; }
   bool asynchronous() const override { return true; }
   boost::asio::awaitable<RequestResult> on_request(const Context& c, http::Request& req) override;
   boost::asio::awaitable<ResponseResult> on_response(const Context& c, const http::Request& req,
@@ -49,6 +50,7 @@ class CloudFrontFunction final : public Function {
  public:
   CloudFrontFunction(CloudFrontFunctionSettings s, std::shared_ptr<CffScript> script);
   std::string_view name() const override { return settings_.display_name; }
+  std::string_view runtime() const override { return "cloudfront-js"; }
   RequestResult on_request_now(const Context& c, http::Request& req) override;
   ResponseResult on_response_now(const Context& c, const http::Request& req,
                                  http::Response& resp) override;

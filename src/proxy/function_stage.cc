@@ -24,6 +24,19 @@ std::string_view short_cause(int status) {
   }
 }
 
+// Node lines are in Lambda's format "<time>\t<request id>\t<LEVEL>\t<message>": the level is
+// the console method's (console.warn is WARN); other lines are INFO.
+std::string_view console_level(std::string_view line) {
+  size_t first = line.find('\t');
+  size_t second = first == std::string_view::npos ? first : line.find('\t', first + 1);
+  size_t third = second == std::string_view::npos ? second : line.find('\t', second + 1);
+  if (third == std::string_view::npos) return "INFO";
+  std::string_view level = line.substr(second + 1, third - second - 1);
+  for (std::string_view known : {"INFO", "WARN", "ERROR", "DEBUG", "TRACE", "FATAL"})
+    if (level == known) return known;
+  return "INFO";
+}
+
 std::string iso_now() {
   using namespace std::chrono;
   auto now = system_clock::now();
@@ -134,7 +147,7 @@ void log_function_output(logs::LogFile* log, std::string_view function, function
     out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += '\n';
   };
-  for (const auto& l : lines) line("INFO", l);
+  for (const auto& l : lines) line(console_level(l), l);
   if (failure) line("ERROR", failure->message);
   if (log) {
     log->write(out);
