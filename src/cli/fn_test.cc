@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "cli/fn_sample.h"
-#include "core/request_id.h"
 #include "functions/cff/cff.h"
 #include "functions/cff_event.h"
 #include "functions/compile.h"
@@ -87,10 +86,8 @@ int run_fn_test(const FnTestArgs& a) {
     return 2;
   }
   functions::Runtime runtime = functions::infer_runtime(*source);
-  if (!a.sample.runtime_given) {
-  } else if (auto r = functions::parse_runtime(a.sample.runtime)) {
-    runtime = *r;
-  }
+  if (a.sample.runtime_given)
+    if (auto r = functions::parse_runtime(a.sample.runtime)) runtime = *r;
   const bool cff = runtime != functions::Runtime::NodeJs;
   FnSample sample;
   std::string usage;
@@ -99,12 +96,12 @@ int run_fn_test(const FnTestArgs& a) {
     return 2;
   }
   const functions::EventType event = sample.context.event;
-  const std::string event_json = cff ? functions::build_cff_event(sample.context, sample.request,
-                                                                  sample.response_ptr())
-                                     : sample.event_json_or(functions::build_lambda_event(
-                                           functions::LambdaLimits{}, sample.context,
-                                           sample.request, sample.response_ptr(),
-                                           sample.include_body));
+  const std::string event_json =
+      !sample.given_event_json.empty() ? sample.given_event_json
+      : cff
+          ? functions::build_cff_event(sample.context, sample.request, sample.response_ptr())
+          : functions::build_lambda_event(functions::LambdaLimits{}, sample.context, sample.request,
+                                          sample.response_ptr(), sample.include_body);
   const std::string where = std::string(functions::to_string(event)) +
                             (cff ? " CloudFront Function " : " function ") + a.file;
   auto started = std::chrono::steady_clock::now();
@@ -129,11 +126,11 @@ int run_fn_test(const FnTestArgs& a) {
     std::cerr << "compute utilization: " << o.compute_utilization << "\n";
   } else {
     functions::NodeFunctionSpec spec;
-    spec.file = a.file;
+    spec.file = a.file;  // relative to the current directory, as given
     spec.handler = a.handler;
-    functions::NodeOutcome o = functions::run_once(
-        spec, event_json, sample.request_id,
-        std::chrono::seconds(functions::is_viewer_event(event) ? 5 : 30));
+    functions::NodeOutcome o =
+        functions::run_once(spec, event_json, sample.request_id,
+                            std::chrono::seconds(functions::is_viewer_event(event) ? 5 : 30));
     for (const auto& l : o.logs) std::cerr << l << "\n";
     if (!o.ok()) return fail(std::string(functions::to_string(event)) + " " + o.message);
     result_json = std::move(o.result_json);
@@ -144,9 +141,8 @@ int run_fn_test(const FnTestArgs& a) {
   if (functions::is_request_event(event)) {
     http::Request req = sample.request;
     functions::RequestResult r =
-        cff ? functions::apply_cff_request_result(functions::CffLimits{},
-                                                  functions::CffCall{event, a.file}, result_json,
-                                                  req)
+        cff ? functions::apply_cff_request_result(
+                  functions::CffLimits{}, functions::CffCall{event, a.file}, result_json, req)
             : functions::apply_lambda_request_result(
                   functions::LambdaLimits{},
                   functions::LambdaCall{event, a.file, sample.include_body, &sample.origin},
@@ -166,8 +162,7 @@ int run_fn_test(const FnTestArgs& a) {
     invalid = r.failure;
   }
   const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-          .count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   auto result = ordered_json::parse(result_json, nullptr, false);
   if (!result.is_discarded())
     std::cout << result.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
@@ -179,12 +174,11 @@ int run_fn_test(const FnTestArgs& a) {
   const ordered_json* given = nullptr;
   if (!input.is_discarded()) {
     if (cff)
-      given = functions::is_request_event(event) && !answered ? &input["request"]
-                                                              : &input["response"];
+      given =
+          functions::is_request_event(event) && !answered ? &input["request"] : &input["response"];
     else
-      given = &input["Records"][0]["cf"][functions::is_request_event(event) && !answered
-                                             ? "request"
-                                             : "response"];
+      given = &input["Records"][0]["cf"]
+                    [functions::is_request_event(event) && !answered ? "request" : "response"];
   }
   std::vector<std::string> changes;
   if (given && !result.is_discarded()) diff(*given, result, "", changes);
