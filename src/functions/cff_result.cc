@@ -352,15 +352,6 @@ Fail read_response(const Judge& judge, const CffLimits& limits, const Json& r,
   return std::nullopt;
 }
 
-void set_body(http::Response& resp, std::string body) {
-  resp.body = std::move(body);
-  resp.framing = http::BodyFraming::ContentLength;
-  resp.content_length = resp.body.size();
-  resp.headers.remove("transfer-encoding");
-  if (resp.headers.contains("content-length"))
-    resp.headers.set("Content-Length", std::to_string(resp.body.size()));
-}
-
 Judge judge_for(const CffCall& call) {
   return Judge{std::string(to_string(call.event)) + " CloudFront Function " +
                std::string(call.function_name)};
@@ -394,7 +385,7 @@ RequestResult apply_cff_request_result(const CffLimits& limits, const CffCall& c
     answer.status = parts.status;
     if (parts.reason) answer.reason = *parts.reason;
     if (parts.headers) answer.headers.list() = std::move(*parts.headers);
-    set_body(answer, parts.body ? std::move(*parts.body) : std::string());
+    detail::set_response_body(answer, parts.body ? std::move(*parts.body) : std::string());
     result.answer = std::move(answer);
     return result;
   }
@@ -498,7 +489,10 @@ ResponseResult apply_cff_response_result(const CffLimits& limits, const CffCall&
   if (parts.reason) resp.reason = *parts.reason;
   keep_hidden(*parts.headers, resp.headers.list());
   resp.headers.list() = std::move(*parts.headers);
-  if (parts.body) set_body(resp, std::move(*parts.body));
+  if (parts.body) {
+    detail::set_response_body(resp, std::move(*parts.body));
+    result.body_replaced = true;
+  }
   return result;
 }
 

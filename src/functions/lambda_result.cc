@@ -184,15 +184,6 @@ Fail read_response(const Judge& judge, const Json& r, size_t size_limit, Respons
   return std::nullopt;
 }
 
-void set_body(http::Response& resp, std::string body) {
-  resp.body = std::move(body);
-  resp.framing = http::BodyFraming::ContentLength;
-  resp.content_length = resp.body.size();
-  resp.headers.remove("transfer-encoding");
-  if (resp.headers.contains("content-length"))
-    resp.headers.set("Content-Length", std::to_string(resp.body.size()));
-}
-
 // Undefined, null, garbage, non-objects, the whole event: the mistakes that come before any
 // field is read. hint: what the handler should have returned.
 Fail judge_shape(const Judge& judge, const LambdaLimits& limits, std::string_view text,
@@ -315,12 +306,14 @@ Fail read_origin(const Judge& judge, const LambdaLimits& limits, const LambdaCal
   if (host.empty() || host.size() > max_host)
     return judge.fail(where + ".domainName must be 1 to " + std::to_string(max_host) +
                       " characters, got " + std::to_string(host.size()));
-  if (is_ip_literal(host))
+  // An origin configured by address is shown with it; handing it back unchanged is fine.
+  const bool as_shown = call.origin && call.origin->domain_name == host;
+  if (is_ip_literal(host) && !as_shown)
     return judge.fail(where + ".domainName must be a DNS name, not an IP address (" + host + ")");
   if (host.find(':') != std::string::npos)
     return judge.fail(where + ".domainName must not contain ':' (put the port in `port`), got " +
                       show(Json(host)));
-  if (!is_dns_name(host))
+  if (!is_dns_name(host) && !as_shown)
     return judge.fail(where + ".domainName is not a valid DNS name: " + show(Json(host)));
   if (auto f = read_string(judge, d, where, "path", out.path)) return f;
   if (auto f = check_origin_path(judge, where, out.path)) return f;
@@ -529,7 +522,7 @@ RequestResult apply_lambda_request_result(const LambdaLimits& limits, const Lamb
     answer.status = int(*parts.status);
     if (parts.reason) answer.reason = *parts.reason;
     if (parts.headers) answer.headers.list() = std::move(*parts.headers);
-    set_body(answer, parts.body ? std::move(*parts.body) : std::string());
+    detail::set_response_body(answer, parts.body ? std::move(*parts.body) : std::string());
     result.answer = std::move(answer);
     return result;
   }
@@ -620,7 +613,10 @@ ResponseResult apply_lambda_response_result(const LambdaLimits& limits, const La
   resp.status = int(*parts.status);
   if (parts.reason) resp.reason = *parts.reason;
   resp.headers.list() = with_hidden(std::move(*parts.headers), resp.headers.list());
-  if (parts.body) set_body(resp, std::move(*parts.body));
+  if (parts.body) {
+    detail::set_response_body(resp, std::move(*parts.body));
+    result.body_replaced = true;
+  }
   return result;
 }
 

@@ -121,4 +121,13 @@ std::optional<long long> integer_value(const Json& v) {
   return std::nullopt;
 }
 
+void set_response_body(http::Response& resp, std::string body) {
+  resp.body = std::move(body);
+  resp.framing = http::BodyFraming::ContentLength;
+  resp.content_length = resp.body.size();
+  resp.headers.remove("transfer-encoding");
+  if (resp.headers.contains("content-length"))
+    resp.headers.set("Content-Length", std::to_string(resp.body.size()));
+}
+
 }  // namespace eg::functions::detail

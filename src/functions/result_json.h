@@ -41,4 +41,7 @@ struct Judge {
 // status as a number or a numeric string; nullopt for anything else.
 std::optional<long long> integer_value(const Json& v);
 
+// A body returned by a function in place of the response's: Content-Length framing.
+void set_response_body(http::Response& resp, std::string body);
+
 }  // namespace eg::functions::detail

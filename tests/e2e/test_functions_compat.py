@@ -399,11 +399,6 @@ def test_body_replacement_encrypts_json_fields_rsa_oaep(good, rsa_key):
         assert rsa_oaep_decrypt(rsa_key[0], got[field]) == doc[field]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an origin-request function that returns the request with its origin untouched fails "
-    "validation when the behavior's origin is {url: http://127.0.0.1:PORT}: 502 'origin-request "
-    "function F: origin.custom.domainName must be a DNS name, not an IP address (127.0.0.1)' - "
-    "the event gives the configured IP as domainName and the validator refuses it back"))
 def test_body_replacement_on_the_wire_to_an_ip_addressed_origin(good, rsa_key, upstream):
     """The same encryption in front of an HTTP origin: the replaced body arrives with its own
     Content-Length."""
@@ -492,9 +487,6 @@ def test_context_fields_and_console_output_in_the_function_log(good):
     assert all("context-info.js" in l["function"] for l in lines)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "console.warn lines are written to the function log with \"level\": \"INFO\" (only the "
-    "Lambda-format text inside the message says WARN)"))
 def test_console_levels_in_the_function_log(good):
     status, headers, _ = send(good, "/ctx/levels")
     assert status == 200
@@ -749,9 +741,6 @@ def test_read_only_header_message_reads_well(bad):
                "'api.example.com' to 'other.example.com'")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a CloudFront Function's failure names the file twice: 'viewer-request CloudFront Function "
-    "F: F: stopped: exceeded its compute budget of 1000 µs'"))
 def test_cloudfront_function_failure_names_the_file_once(bad):
     body = fails_with(bad, "/loop/x?loop=1", 503, "stopped: exceeded its compute budget",
                       healthy_path="/loop/x")
@@ -799,10 +788,6 @@ def test_the_working_handlers_pass_the_check(tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cloudfront-js-1.0 accepts const and let (AWS: 'The const and let statements are not "
-    "supported' in runtime 1.0); `edgeguard check` exits 0 for bad/cff1-uses-const.js with "
-    "runtime: cloudfront-js-1.0, so code that AWS refuses passes locally"))
 def test_const_and_let_are_refused_in_cloudfront_js_1(tmp_path):
     f = bad_file("cff1-uses-const.js")
     r = check_config(tmp_path, f, extra=", runtime: cloudfront-js-1.0")
