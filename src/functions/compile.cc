@@ -108,54 +108,6 @@ std::shared_ptr<Function> compile_node(const Binding& b, const nlohmann::json& o
   return std::make_shared<LambdaEdgeFunction>(std::move(s), std::move(pool));
 }
 
-// cloudfront-js-1.0 is ES 5.1 with a few additions: `const`, `let` and `async` are refused
-// there (AWS: "The const and let statements are not supported"), at load rather than at run.
-// A small scan that skips comments and strings is enough for handler-sized sources.
-std::string es51_violation(std::string_view src, const std::string& name) {
-  int line = 1, column = 1;
-  size_t i = 0;
-  auto advance = [&](size_t n) {
-    for (size_t k = 0; k < n && i < src.size(); ++k, ++i) {
-      if (src[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-  };
-  auto word_char = [](char c) { return std::isalnum(uint8_t(c)) || c == '_' || c == '$'; };
-  while (i < src.size()) {
-    const char ch = src[i];
-    const char next = i + 1 < src.size() ? src[i + 1] : '\0';
-    if (ch == '/' && next == '/') {
-      while (i < src.size() && src[i] != '\n') advance(1);
-    } else if (ch == '/' && next == '*') {
-      advance(2);
-      while (i + 1 < src.size() && !(src[i] == '*' && src[i + 1] == '/')) advance(1);
-      advance(2);
-    } else if (ch == '"' || ch == '\'' || ch == '`') {
-      advance(1);
-      while (i < src.size() && src[i] != ch) advance(src[i] == '\\' ? 2 : 1);
-      advance(1);
-    } else if (word_char(ch)) {
-      size_t end = i;
-      while (end < src.size() && word_char(src[end])) ++end;
-      std::string_view word = src.substr(i, end - i);
-      const bool property = i > 0 && src[i - 1] == '.';
-      if (!property && (word == "const" || word == "let" || word == "async"))
-        return name + ":" + std::to_string(line) + ":" + std::to_string(column) +
-               ": SyntaxError: `" + std::string(word) +
-               "` is not supported in cloudfront-js-1.0 (use var and synchronous code, or "
-               "runtime: cloudfront-js-2.0)";
-      advance(end - i);
-    } else {
-      advance(1);
-    }
-  }
-  return "";
-}
-
 std::shared_ptr<Function> compile_cff(const Binding& b, Runtime runtime, std::string source,
                                       const nlohmann::json& o, std::string& error) {
   if (!is_viewer_event(b.event)) {
@@ -167,10 +119,6 @@ std::shared_ptr<Function> compile_cff(const Binding& b, Runtime runtime, std::st
   if (b.include_body) {
     error = "include_body: CloudFront Functions cannot read the request body";
     return nullptr;
-  }
-  if (runtime == Runtime::CloudFrontJs1) {
-    error = es51_violation(source, b.display_name);
-    if (!error.empty()) return nullptr;
   }
   CffOptions options;
   options.version =
