@@ -55,14 +55,14 @@ void diff(const ordered_json& before, const ordered_json& after, const std::stri
 
 // --expect: every field it names must be in the result with that value (objects compared
 // field by field, the rest exactly). Returns the first difference, or "".
-std::string mismatch(const ordered_json& expected, const ordered_json& actual,
-                     const std::string& path) {
+std::string expectation_gap(const ordered_json& expected, const ordered_json& actual,
+                            const std::string& path) {
   if (expected.is_object()) {
     if (!actual.is_object()) return path + ": expected an object, got " + show(actual);
     for (auto it = expected.begin(); it != expected.end(); ++it) {
       std::string p = path.empty() ? it.key() : path + "." + it.key();
       if (!actual.contains(it.key())) return p + ": missing (expected " + show(it.value()) + ")";
-      if (auto m = mismatch(it.value(), actual.at(it.key()), p); !m.empty()) return m;
+      if (auto m = expectation_gap(it.value(), actual.at(it.key()), p); !m.empty()) return m;
     }
     return "";
   }
@@ -192,7 +192,7 @@ int run_fn_test(const FnTestArgs& a) {
       std::cerr << "edgeguard fn test: --expect is not valid JSON\n";
       return 2;
     }
-    if (auto m = mismatch(expected, result, ""); !m.empty()) return fail("--expect: " + m);
+    if (auto m = expectation_gap(expected, result, ""); !m.empty()) return fail("--expect: " + m);
   }
   return 0;
 }
