@@ -218,28 +218,10 @@ void keep_hidden(std::vector<http::Header>& out, const std::vector<http::Header>
 
 Fail judge_shape(const Judge& judge, const CffLimits& limits, std::string_view text,
                  detail::ParsedResult& parsed, std::string_view hint) {
-  parsed = detail::parse_result(text, limits.max_result_bytes);
-  switch (parsed.shape) {
-    case detail::ResultShape::Object:
-      break;
-    case detail::ResultShape::Undefined:
-      return judge.fail("returned undefined; " + std::string(hint), kCffValidation);
-    case detail::ResultShape::Null:
-      return judge.fail("returned null; " + std::string(hint), kCffValidation);
-    case detail::ResultShape::NotParsable:
-      return judge.fail("returned a value that is not JSON", kCffValidation);
-    case detail::ResultShape::TooLarge:
-      return judge.fail("returned " + std::to_string(text.size()) +
-                            " bytes of JSON; the limit is " +
-                            std::to_string(limits.max_result_bytes),
-                        kCffValidation);
-    case detail::ResultShape::TooDeep:
-      return judge.fail("returned JSON nested more than 64 levels deep", kCffValidation);
-    case detail::ResultShape::Other:
-      return judge.fail("returned " + std::string(type_phrase(parsed.value)) + " " +
-                            show(parsed.value) + "; " + std::string(hint),
-                        kCffValidation);
-  }
+  static constexpr detail::ShapeTexts kTexts{kCffValidation, kCffValidation, kCffValidation, ""};
+  if (auto f =
+          detail::judge_result_shape(judge, text, limits.max_result_bytes, parsed, hint, kTexts))
+    return f;
   const Json& v = parsed.value;
   if (v.contains("Records"))
     return judge.fail("returned a Lambda@Edge event; " + std::string(hint), kCffValidation);

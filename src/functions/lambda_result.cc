@@ -188,30 +188,12 @@ Fail read_response(const Judge& judge, const Json& r, size_t size_limit, Respons
 // field is read. hint: what the handler should have returned.
 Fail judge_shape(const Judge& judge, const LambdaLimits& limits, std::string_view text,
                  detail::ParsedResult& parsed, std::string_view hint) {
-  parsed = detail::parse_result(text, limits.max_result_bytes);
-  switch (parsed.shape) {
-    case detail::ResultShape::Object:
-      break;
-    case detail::ResultShape::Undefined:
-      return judge.fail("returned undefined; " + std::string(hint) +
-                            " (callback(null, value) or return it from an async handler)",
-                        kAwsNotObject);
-    case detail::ResultShape::Null:
-      return judge.fail("returned null; " + std::string(hint), kAwsNotObject);
-    case detail::ResultShape::NotParsable:
-      return judge.fail("returned a value that is not JSON", kAwsNotParsable);
-    case detail::ResultShape::TooLarge:
-      return judge.fail("returned " + std::to_string(text.size()) +
-                            " bytes of JSON; the limit is " +
-                            std::to_string(limits.max_result_bytes),
-                        kAwsBody);
-    case detail::ResultShape::TooDeep:
-      return judge.fail("returned JSON nested more than 64 levels deep", kAwsNotParsable);
-    case detail::ResultShape::Other:
-      return judge.fail("returned " + std::string(type_phrase(parsed.value)) + " " +
-                            show(parsed.value) + "; " + std::string(hint),
-                        kAwsNotObject);
-  }
+  static constexpr detail::ShapeTexts kTexts{
+      kAwsNotObject, kAwsNotParsable, kAwsBody,
+      " (callback(null, value) or return it from an async handler)"};
+  if (auto f =
+          detail::judge_result_shape(judge, text, limits.max_result_bytes, parsed, hint, kTexts))
+    return f;
   const Json& v = parsed.value;
   if (v.contains("Records"))
     return judge.fail("returned the whole event; " + std::string(hint) +

@@ -2,34 +2,10 @@
 
 #include <charconv>
 
+#include "core/json_depth.h"
 #include "core/strings.h"
 
 namespace eg::functions::detail {
-
-namespace {
-
-bool nesting_exceeds(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return true;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 ParsedResult parse_result(std::string_view text, size_t max_bytes) {
   ParsedResult r;
@@ -48,7 +24,7 @@ ParsedResult parse_result(std::string_view text, size_t max_bytes) {
     r.shape = ResultShape::TooLarge;
     return r;
   }
-  if (nesting_exceeds(t, 64)) {
+  if (json_too_deep(t, 64) != std::string_view::npos) {
     r.shape = ResultShape::TooDeep;
     return r;
   }
@@ -119,6 +95,35 @@ std::optional<long long> integer_value(const Json& v) {
     return n;
   }
   return std::nullopt;
+}
+
+std::optional<Failure> judge_result_shape(const Judge& judge, std::string_view text,
+                                          size_t max_bytes, ParsedResult& parsed,
+                                          std::string_view hint, const ShapeTexts& texts) {
+  parsed = parse_result(text, max_bytes);
+  switch (parsed.shape) {
+    case ResultShape::Object:
+      return std::nullopt;
+    case ResultShape::Undefined:
+      return judge.fail(
+          "returned undefined; " + std::string(hint) + std::string(texts.undefined_advice),
+          texts.not_object);
+    case ResultShape::Null:
+      return judge.fail("returned null; " + std::string(hint), texts.not_object);
+    case ResultShape::NotParsable:
+      return judge.fail("returned a value that is not JSON", texts.not_parsable);
+    case ResultShape::TooLarge:
+      return judge.fail("returned " + std::to_string(text.size()) +
+                            " bytes of JSON; the limit is " + std::to_string(max_bytes),
+                        texts.too_large);
+    case ResultShape::TooDeep:
+      return judge.fail("returned JSON nested more than 64 levels deep", texts.not_parsable);
+    case ResultShape::Other:
+      break;
+  }
+  return judge.fail("returned " + std::string(type_phrase(parsed.value)) + " " +
+                        show(parsed.value) + "; " + std::string(hint),
+                    texts.not_object);
 }
 
 void set_response_body(http::Response& resp, std::string body) {

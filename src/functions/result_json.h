@@ -41,6 +41,21 @@ struct Judge {
 // status as a number or a numeric string; nullopt for anything else.
 std::optional<long long> integer_value(const Json& v);
 
+// CloudFront's error texts for the shape mistakes, which differ between the two runtimes.
+struct ShapeTexts {
+  std::string_view not_object;    // undefined, null, not an object
+  std::string_view not_parsable;  // not JSON, nested too deep
+  std::string_view too_large;
+  std::string_view undefined_advice;  // appended to "returned undefined; <hint>"
+};
+
+// Parses `text` into `parsed` and fails on undefined, null, garbage, too large or deep
+// JSON and non-objects: the mistakes before any field is read. hint: what the handler
+// should have returned.
+std::optional<Failure> judge_result_shape(const Judge& judge, std::string_view text,
+                                          size_t max_bytes, ParsedResult& parsed,
+                                          std::string_view hint, const ShapeTexts& texts);
+
 // A body returned by a function in place of the response's: Content-Length framing.
 void set_response_body(http::Response& resp, std::string body);
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/base64.h"
+#include "core/json_depth.h"
 #include "core/strings.h"
 #include "waf/managed_groups.h"
 #include "waf/state.h"
@@ -44,30 +45,8 @@ std::string position(const Document& d, size_t offset) {
 // enough document overflows the stack. No WAF document comes near this.
 constexpr size_t kMaxJsonDepth = 128;
 
-// The offset of the first '[' or '{' nested deeper than kMaxJsonDepth, or npos.
-size_t too_deep(std::string_view text) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return i;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return std::string_view::npos;
-}
-
 nlohmann::json parse_json(const Document& d) {
-  if (size_t at = too_deep(d.text); at != std::string_view::npos)
+  if (size_t at = json_too_deep(d.text, kMaxJsonDepth); at != std::string_view::npos)
     throw DocError(position(d, at) + ": nested more than " + std::to_string(kMaxJsonDepth) +
                    " levels deep");
   try {
