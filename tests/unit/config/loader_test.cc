@@ -1,5 +1,4 @@
 #include "config/loader.h"
-#include "waf/acl.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,6 +11,8 @@
 
 #include "config/check.h"
 #include "config_test_util.h"
+#include "functions/function.h"
+#include "waf/acl.h"
 
 namespace eg::config {
 namespace {
@@ -54,7 +55,7 @@ behaviors:
     rewrite: {from: "/api/<*>", to: "/v1/<*>"}
     functions:
       origin-request: {file: fns/enrich.js, include_body: true}
-      viewer-request: {builtin: basic-auth, realm: "edge", users: [{name: a, n: 1, ok: true}]}
+      viewer-request: {builtin: basic-auth, realm: "edge", credentials: [{user: a, password_hash: "{SHA256}ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs="}]}
   - {path: /static/*, origin: site, origin_request_policy: AllViewer, rewrite: {strip_prefix: /static/}}
   - {path: default, origin: echo, viewer_protocol_policy: redirect-to-https}
 custom_error_responses:
@@ -147,8 +148,12 @@ web_acl: waf.json
   EXPECT_EQ(b0.functions[0].kind, "builtin");
   EXPECT_EQ(b0.functions[0].name, "basic-auth");
   EXPECT_FALSE(b0.functions[0].include_body);
-  EXPECT_EQ(b0.functions[0].options_json,
-            R"({"realm":"edge","users":[{"n":1,"name":"a","ok":true}]})");
+  EXPECT_EQ(
+      b0.functions[0].options_json,
+      R"({"credentials":[{"password_hash":"{SHA256}ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs=","user":"a"}],"realm":"edge"})");
+  EXPECT_EQ(b0.function_at[0], b0.functions[0].compiled.get());  // compiled at load
+  EXPECT_EQ(b0.functions[0].compiled->name(), "builtin basic-auth");
+  EXPECT_EQ(b0.functions[1].compiled->runtime(), "nodejs");
   EXPECT_EQ(b0.functions[1].event, "origin-request");
   EXPECT_EQ(b0.functions[1].kind, "file");
   EXPECT_EQ(b0.functions[1].name, d.file("fns/enrich.js"));
