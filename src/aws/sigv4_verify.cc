@@ -684,37 +684,6 @@ VerifyResult Verifier::verify_presigned(const RequestView& request,
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when the bytes there are not one
-// (overlong forms, surrogates and code points above U+10FFFF included).
-size_t utf8_sequence(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  size_t n;
-  uint32_t cp;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    n = 2;
-    cp = b0 & 0x1f;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    n = 3;
-    cp = b0 & 0x0f;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    n = 4;
-    cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3f);
-  }
-  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-      (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    return 0;
-  return n;
-}
-
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Error bodies quote request bytes; whatever they hold, the XML and JSON we send must be
@@ -725,7 +694,7 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 template <class EscapeAscii>
 void append_utf8_escaped(std::string_view s, std::string& out, EscapeAscii escape_ascii) {
   for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_sequence(s, i);
+    size_t n = utf8_sequence_length(s, i);
     if (n == 0) {
       out += kReplacement;
       ++i;

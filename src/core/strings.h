@@ -29,6 +29,9 @@ std::optional<uint64_t> parse_uint(std::string_view s);
 
 // Appends the UTF-8 encoding of a code point (<= 0x10FFFF; the caller checks surrogates).
 void append_utf8(std::string& out, uint32_t cp);
+// Length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), or 0 when the bytes there
+// are not one (overlong forms, surrogates and code points above U+10FFFF included).
+size_t utf8_sequence_length(std::string_view s, size_t i);
 
 // Percent-decoding; returns nullopt on an invalid escape (%G1, truncated %4).
 std::optional<std::string> percent_decode(std::string_view s);

@@ -125,14 +125,8 @@ std::string build_cff_event(const Context& c, const http::Request& req,
                             const http::Response* resp) {
   std::string out;
   out.reserve(512 + req.path.size() + 2 * req.query.size() + 64 * req.headers.size());
-  out += "{\"version\":\"1.0\",\"context\":{\"distributionDomainName\":";
-  append_json_string(out, c.distribution_domain);
-  out += ",\"distributionId\":";
-  append_json_string(out, c.distribution_id);
-  out += ",\"eventType\":";
-  append_json_string(out, to_string(c.event));
-  out += ",\"requestId\":";
-  append_json_string(out, c.request_id);
+  out += "{\"version\":\"1.0\",\"context\":{";
+  append_event_config_fields(out, c);
   out += "},\"viewer\":{\"ip\":";
   append_json_string(out, c.client_ip);
   out += "},\"request\":{\"method\":";

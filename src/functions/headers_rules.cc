@@ -221,26 +221,6 @@ bool is_strict_base64(std::string_view text) {
   return pad <= 2;
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (c > 0xF4 || n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  // Overlong forms, surrogates and code points past U+10FFFF.
-  if (c == 0xE0 && b(i + 1) < 0xA0) return 0;
-  if (c == 0xED && b(i + 1) > 0x9F) return 0;
-  if (c == 0xF0 && b(i + 1) < 0x90) return 0;
-  if (c == 0xF4 && b(i + 1) > 0x8F) return 0;
-  return n;
-}
-
-}  // namespace
-
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
@@ -252,7 +232,7 @@ void append_json_string(std::string& out, std::string_view s) {
       continue;
     }
     if (c >= 0x80) {
-      if (size_t n = utf8_sequence(s, i)) {
+      if (size_t n = utf8_sequence_length(s, i)) {
         i += n;
         continue;
       }
@@ -287,6 +267,17 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out.append(s.data() + run, s.size() - run);
   out += '"';
+}
+
+void append_event_config_fields(std::string& out, const Context& c) {
+  out += "\"distributionDomainName\":";
+  append_json_string(out, c.distribution_domain);
+  out += ",\"distributionId\":";
+  append_json_string(out, c.distribution_id);
+  out += ",\"eventType\":";
+  append_json_string(out, to_string(c.event));
+  out += ",\"requestId\":";
+  append_json_string(out, c.request_id);
 }
 
 }  // namespace eg::functions

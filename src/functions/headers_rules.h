@@ -71,5 +71,9 @@ bool is_strict_base64(std::string_view text);
 // Appends s as a JSON string literal (quotes included). Bytes that are not valid UTF-8 are
 // taken as ISO-8859-1 and transcoded, as CloudFront does with header and URI bytes.
 void append_json_string(std::string& out, std::string_view s);
+// The four fields both event formats carry about the call (Lambda@Edge's cf.config,
+// CloudFront Functions' context): "distributionDomainName":..,"distributionId":..,
+// "eventType":..,"requestId":.. (no braces).
+void append_event_config_fields(std::string& out, const Context& c);
 
 }  // namespace eg::functions

@@ -82,14 +82,8 @@ std::string build_lambda_event(const LambdaLimits& limits, const Context& c,
   std::string out;
   out.reserve(512 + req.path.size() + req.query.size() + 64 * req.headers.size() +
               (include_body ? req.body.size() * 4 / 3 : 0));
-  out += "{\"Records\":[{\"cf\":{\"config\":{\"distributionDomainName\":";
-  append_json_string(out, c.distribution_domain);
-  out += ",\"distributionId\":";
-  append_json_string(out, c.distribution_id);
-  out += ",\"eventType\":";
-  append_json_string(out, to_string(c.event));
-  out += ",\"requestId\":";
-  append_json_string(out, c.request_id);
+  out += "{\"Records\":[{\"cf\":{\"config\":{";
+  append_event_config_fields(out, c);
   out += "},\"request\":{";
   if (include_body && is_request_event(c.event)) {
     size_t limit = is_viewer_event(c.event) ? limits.viewer_body_bytes : limits.origin_body_bytes;
