@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/http_date.h"
 #include "core/strings.h"
 #include "waf/acl.h"
 #include "waf/ip_address.h"
@@ -24,15 +25,6 @@ AdminReply reply(int status, const json& j) {
 
 AdminReply error(int status, std::string_view message) {
   return reply(status, {{"error", message}});
-}
-
-std::string iso_time(int64_t ms) {
-  time_t secs = time_t(ms / 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string scope_of(std::string_view arn) {
@@ -71,7 +63,7 @@ json ip_sets_json(const WafApiContext& ctx) {
     for (const auto& e : h->entries()) {
       json a = {{"address", e.text}};
       if (e.expires_ms) {
-        a["expires"] = iso_time(e.expires_ms);
+        a["expires"] = format_iso8601(e.expires_ms, false);
         a["expires_ms"] = e.expires_ms;
         a["expires_in_seconds"] = std::max<int64_t>(0, (e.expires_ms - ctx.now_ms + 999) / 1000);
       } else {
@@ -134,7 +126,7 @@ AdminReply add_address(const std::shared_ptr<waf::IpSetHandle>& h, std::string_v
   std::string why;
   if (!h->add(cidr, expires_ms, why)) return error(400, why);
   json out = {{"ip_set", h->name}, {"address", cidr}, {"lock_token", h->lock_token()}};
-  out["expires"] = expires_ms ? json(iso_time(expires_ms)) : json(nullptr);
+  out["expires"] = expires_ms ? json(format_iso8601(expires_ms, false)) : json(nullptr);
   if (expires_ms) out["expires_ms"] = expires_ms;
   return reply(200, out);
 }

@@ -1,6 +1,7 @@
 #include "core/http_date.h"
 
 #include <array>
+#include <cstdio>
 
 #include "core/strings.h"
 
@@ -129,6 +130,17 @@ int64_t days_from_civil(int64_t y, int m, int d) {
   const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
+}
+
+std::string format_iso8601(int64_t unix_ms, bool milliseconds) {
+  const int64_t seconds = unix_ms / 1000 - (unix_ms % 1000 < 0);
+  const CivilTime c = civil_from_unix(seconds);
+  char buf[96];
+  int n = std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d",
+                        static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second);
+  if (milliseconds)
+    n += std::snprintf(buf + n, sizeof buf - size_t(n), ".%03d", int(unix_ms - seconds * 1000));
+  return std::string(buf, size_t(n)) + "Z";
 }
 
 CivilTime civil_from_unix(int64_t seconds) {

@@ -11,6 +11,10 @@ namespace eg {
 // "Sun, 06 Nov 1994 08:49:37 GMT". Years outside 0..9999 are clamped to that range.
 std::string format_http_date(std::time_t t);
 
+// ISO 8601 in UTC, as AWS writes times in JSON: "2026-11-21T09:27:11Z", or with
+// milliseconds "2026-11-21T09:27:11.488Z".
+std::string format_iso8601(int64_t unix_ms, bool milliseconds);
+
 // Accepts IMF-fixdate, RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime
 // ("Sun Nov  6 08:49:37 1994"). Surrounding whitespace is ignored; anything else that does
 // not match one of the forms exactly (or names an impossible date) is nullopt. A two-digit

@@ -11,8 +11,6 @@ namespace eg::proxy {
 
 namespace {
 
-constexpr std::string_view kS3Suffix = ".s3.amazonaws.com";
-
 std::string_view short_cause(int status) {
   switch (status) {
     case 502:
@@ -26,6 +24,12 @@ std::string_view short_cause(int status) {
 
 // Node lines are in Lambda's format "<time>\t<request id>\t<LEVEL>\t<message>": the level is
 // the console method's (console.warn is WARN); other lines are INFO.
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string_view console_level(std::string_view line) {
   size_t first = line.find('\t');
   size_t second = first == std::string_view::npos ? first : line.find('\t', first + 1);
@@ -37,43 +41,7 @@ std::string_view console_level(std::string_view line) {
   return "INFO";
 }
 
-std::string iso_now() {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::time_t t = system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", buf, ms);
-}
-
 }  // namespace
-
-functions::OriginInfo origin_info(const config::Origin& o) {
-  functions::OriginInfo info;
-  if (o.kind == config::OriginKind::Http) {
-    info.kind = functions::OriginInfo::Kind::Custom;
-    info.domain_name = o.host;
-    info.port = o.port;
-    info.protocol = o.https ? "https" : "http";
-    info.keepalive_timeout_s =
-        int(std::chrono::duration_cast<std::chrono::seconds>(o.keepalive_timeout).count());
-    info.read_timeout_s =
-        int(std::chrono::duration_cast<std::chrono::seconds>(o.read_timeout).count());
-  } else {
-    info.kind = functions::OriginInfo::Kind::S3;
-    info.domain_name = o.name + std::string(kS3Suffix);
-  }
-  info.path = o.path_prefix;
-  for (const auto& h : o.custom_headers)
-    if (!h.secret.empty() || h.value.empty())
-      continue;  // secrets are not shown to functions
-    else
-      info.custom_headers.push_back({h.name, h.value});
-  return info;
-}
 
 std::optional<config::Origin> origin_from_info(const functions::OriginInfo& info,
                                                const config::Snapshot& snap, std::string& error) {
@@ -141,9 +109,12 @@ void log_function_output(logs::LogFile* log, std::string_view function, function
   if (lines.empty() && !failure) return;
   std::string out;
   auto line = [&](std::string_view level, std::string_view message) {
-    nlohmann::json j = {{"timestamp", iso_now()}, {"requestId", request_id},
-                        {"function", function},   {"eventType", functions::to_string(e)},
-                        {"level", level},         {"message", message}};
+    nlohmann::json j = {{"timestamp", format_iso8601(now_ms(), true)},
+                        {"requestId", request_id},
+                        {"function", function},
+                        {"eventType", functions::to_string(e)},
+                        {"level", level},
+                        {"message", message}};
     out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += '\n';
   };

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/http_date.h"
+
 namespace eg::functions {
 
 namespace {
@@ -14,13 +16,6 @@ constexpr size_t kMaxFileBytes = 5u << 20;
 constexpr size_t kMaxKeyBytes = 512;
 constexpr size_t kMaxValueBytes = 1024;
 
-std::string iso8601(time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 }  // namespace
 
 std::shared_ptr<const CffKvs> CffKvs::load(const std::string& path, std::string& error) {
@@ -71,9 +66,10 @@ std::shared_ptr<const CffKvs> CffKvs::load(const std::string& path, std::string&
       return nullptr;
     }
   }
-  nlohmann::json meta = {{"creationDateTime", iso8601(st.st_ctime)},
-                         {"lastUpdatedDateTime", iso8601(st.st_mtime)},
-                         {"keyCount", kvs->values_.size()}};
+  nlohmann::json meta = {
+      {"creationDateTime", format_iso8601(int64_t(st.st_ctime) * 1000, false)},
+      {"lastUpdatedDateTime", format_iso8601(int64_t(st.st_mtime) * 1000, false)},
+      {"keyCount", kvs->values_.size()}};
   kvs->meta_json_ = meta.dump();
   return kvs;
 }
