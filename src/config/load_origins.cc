@@ -3,6 +3,7 @@
 
 #include "config/sections.h"
 #include "core/strings.h"
+#include "functions/function.h"
 
 namespace eg::config::detail {
 namespace {
@@ -397,6 +398,27 @@ void load_origins(LoadContext& c, const Val& v) {
     c.snap.origin_index[o.name] = c.snap.origins.size();
     c.snap.origins.push_back(std::move(o));
   }
+}
+
+std::shared_ptr<const functions::OriginInfo> function_view_of(const Origin& o) {
+  auto info = std::make_shared<functions::OriginInfo>();
+  if (o.kind == OriginKind::Http) {
+    info->kind = functions::OriginInfo::Kind::Custom;
+    info->domain_name = o.host;
+    info->port = o.port;
+    info->protocol = o.https ? "https" : "http";
+    info->keepalive_timeout_s =
+        int(std::chrono::duration_cast<std::chrono::seconds>(o.keepalive_timeout).count());
+    info->read_timeout_s =
+        int(std::chrono::duration_cast<std::chrono::seconds>(o.read_timeout).count());
+  } else {
+    info->kind = functions::OriginInfo::Kind::S3;
+    info->domain_name = o.name + ".s3.amazonaws.com";
+  }
+  info->path = o.path_prefix;
+  for (const auto& h : o.custom_headers)
+    if (h.secret.empty() && !h.value.empty()) info->custom_headers.push_back({h.name, h.value});
+  return info;
 }
 
 }  // namespace eg::config::detail

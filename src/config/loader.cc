@@ -93,6 +93,7 @@ void load_document(LoadContext& c, const YAML::Node& doc) {
   load_listeners(c, m.require("listeners"));
   if (m.has("secrets")) load_secrets(c, m.get("secrets"));
   load_origins(c, m.require("origins"));
+  for (auto& o : c.snap.origins) o.function_view = function_view_of(o);
   load_behaviors(c, m.require("behaviors"));
   load_custom_errors(c, m.get("custom_error_responses"));
   if (m.has("access_log")) load_access_log(c, m.get("access_log"));

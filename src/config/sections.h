@@ -35,6 +35,10 @@ void load_secrets(LoadContext& c, const Val& v);
 // The secret a config value names, or null after reporting why (no store, unknown name).
 const Secret* find_secret(LoadContext& c, const Val& v, const std::string& name);
 void load_origins(LoadContext& c, const Val& v);
+// Lambda@Edge's request.origin for a configured origin: HTTP(S) origins are `custom`,
+// directory origins `s3` with domain "<name>.s3.amazonaws.com". Custom headers whose value
+// comes from the secret store are not shown to functions.
+std::shared_ptr<const functions::OriginInfo> function_view_of(const Origin& o);
 
 // load_behaviors.cc
 void load_behaviors(LoadContext& c, const Val& v);

@@ -18,7 +18,8 @@ class Acl;
 
 namespace eg::functions {
 class Function;
-}
+struct OriginInfo;
+}  // namespace eg::functions
 
 namespace eg::aws::sigv4 {
 class Verifier;
@@ -84,6 +85,8 @@ struct Origin {
     uint64_t max_signed_body = 8 << 20;  // larger bodies: UNSIGNED-PAYLOAD (s3) or 413
   };
   std::optional<SigV4> sigv4;
+  // request.origin as origin-side functions see it, built at load (not per request).
+  std::shared_ptr<const functions::OriginInfo> function_view;
 };
 
 // An IPv4 or IPv6 prefix (IPv4 kept as 4 bytes).

@@ -1,5 +1,5 @@
-// The four function phases of the pipeline (phases.h) share this: the origin as a function
-// sees it, the origin an origin-request function chose, the viewer's answer to a failed
+// The four function phases of the pipeline (phases.h) share this: the origin an
+// origin-request function chose, the viewer's answer to a failed
 // function, and the function log.
 #pragma once
 #include <optional>
@@ -16,10 +16,6 @@ class LogFile;
 }
 
 namespace eg::proxy {
-
-// Lambda@Edge's request.origin for a configured origin: HTTP(S) origins are `custom`,
-// directory origins `s3` (their domain name is "<origin name>.s3.amazonaws.com").
-functions::OriginInfo origin_info(const config::Origin& o);
 
 // The origin an origin-request function chose. A custom origin becomes an HTTP(S) origin of
 // its own (verified TLS, the behavior origin's timeouts); an s3 origin must name a directory

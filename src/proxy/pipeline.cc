@@ -255,17 +255,21 @@ functions::Context Pipeline::function_context(functions::EventType e) const {
   return c;
 }
 
+// The origin as origin-side functions see it: the one an origin-request function chose (as
+// it described it, or the configured origin it selected by name), else the behavior's.
+const functions::OriginInfo* Pipeline::function_origin() const {
+  if (override_info_ && override_info_->config_origin.empty()) return &*override_info_;
+  if (origin_override_) return origin_override_->function_view.get();
+  return snap_.origins[behavior_->origin_index].function_view.get();
+}
+
 // A request event's function: the request goes on (perhaps changed), or ends with the
 // function's answer or its failure.
 awaitable<std::optional<Reply>> Pipeline::request_function(functions::EventType e) {
   functions::Function* f = behavior_->function_at[size_t(e)];
   if (!f) co_return std::nullopt;
   functions::Context c = function_context(e);
-  std::optional<functions::OriginInfo> origin;
-  if (e == functions::EventType::OriginRequest) {
-    origin = origin_info(snap_.origins[behavior_->origin_index]);
-    c.origin = &*origin;
-  }
+  if (e == functions::EventType::OriginRequest) c.origin = function_origin();
   functions::RequestResult r;
   if (f->asynchronous())
     r = co_await f->on_request(c, req_);
@@ -274,6 +278,7 @@ awaitable<std::optional<Reply>> Pipeline::request_function(functions::EventType 
   if (!r.failure && r.origin) {
     std::string error;
     origin_override_ = origin_from_info(*r.origin, snap_, error);
+    override_info_ = std::move(r.origin);
     if (!origin_override_)
       r.failure = functions::Failure{502, std::string(functions::to_string(e)) + " function " +
                                               std::string(f->name()) + ": " + error};
@@ -298,12 +303,7 @@ awaitable<void> Pipeline::response_function(functions::EventType e, Reply& reply
   functions::Function* f = behavior_->function_at[size_t(e)];
   if (!f) co_return;
   functions::Context c = function_context(e);
-  std::optional<functions::OriginInfo> origin;
-  if (e == functions::EventType::OriginResponse) {
-    origin =
-        origin_info(origin_override_ ? *origin_override_ : snap_.origins[behavior_->origin_index]);
-    c.origin = &*origin;
-  }
+  if (e == functions::EventType::OriginResponse) c.origin = function_origin();
   functions::ResponseResult r;
   if (f->asynchronous())
     r = co_await f->on_response(c, req_, reply.response);
