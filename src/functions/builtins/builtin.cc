@@ -29,6 +29,14 @@ http::Response redirect_response(int status, std::string_view location) {
   return r;
 }
 
+http::Response redirect_keeping_query(int status, std::string location, const http::Request& req) {
+  if (req.has_query) {
+    location += '?';
+    location += req.query;
+  }
+  return redirect_response(status, location);
+}
+
 void set_request_path(http::Request& req, std::string_view path) {
   req.path.assign(path);
   req.target.assign(path);

@@ -40,6 +40,8 @@ int64_t steady_now_ms();
 http::Response text_response(int status, std::string_view body);
 // status with a Location header and an empty body.
 http::Response redirect_response(int status, std::string_view location);
+// The same, with the request's query string (when it has one) appended to `location`.
+http::Response redirect_keeping_query(int status, std::string location, const http::Request& req);
 
 // Replaces the request's path and rebuilds its target in origin-form (path?query).
 void set_request_path(http::Request& req, std::string_view path);

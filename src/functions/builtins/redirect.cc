@@ -94,13 +94,11 @@ void parse_redirect_options(OptionReader& r, RedirectOptions& out) {
 Redirect::Redirect(RedirectOptions options) : options_(std::move(options)) {}
 
 RequestResult Redirect::answer(std::string location, const http::Request& req) {
-  if (options_.keep_query && req.has_query) {
-    location += '?';
-    location += req.query;
-  }
   bump(metrics_.redirected);
   RequestResult r;
-  r.answer = redirect_response(int(options_.status), location);
+  r.answer = options_.keep_query
+                 ? redirect_keeping_query(int(options_.status), std::move(location), req)
+                 : redirect_response(int(options_.status), location);
   return r;
 }
 

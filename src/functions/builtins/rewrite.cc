@@ -94,14 +94,9 @@ RequestResult Rewrite::on_request_now(const Context& c, http::Request& req) {
     path = std::string(p) + "/" + options_.index_document;
   } else if (!slash_end && !extension &&
              options_.no_extension == RewriteOptions::NoExtension::Redirect) {
-    std::string location = std::string(p) + "/";
-    if (req.has_query) {
-      location += '?';
-      location += req.query;
-    }
     bump(metrics_.redirected);
     RequestResult r;
-    r.answer = redirect_response(int(options_.status), location);
+    r.answer = redirect_keeping_query(int(options_.status), std::string(p) + "/", req);
     return r;
   } else if (options_.trailing_slash == RewriteOptions::TrailingSlash::Add && !slash_end &&
              !extension) {
