@@ -353,14 +353,18 @@ struct RateLimiter::Impl {
   // sub-window: steady traffic stays exact), or at half the limit whatever the time (a burst:
   // its earlier requests came at or before this second, and are taken to have come at it).
   // Keys far below the limit, nearly all of them, cost their 64-byte entry only.
-  bool wants_precise(const Entry& e, Instant now) const {
+  // Judged after this request was counted into the entry (`count` includes it), so the
+  // window is summed once per request.
+  bool wants_precise(const Entry& e, Instant now, uint64_t count) const {
     if (precise_count.load(std::memory_order_relaxed) >= kMaxPreciseKeys) {
       sweep_precise_pending.store(true, std::memory_order_relaxed);
       return false;
     }
-    const uint64_t count = window_count(e, now);
-    if (count >= options.limit / 2) return true;
-    return count >= options.limit / 8 && newest_epoch(e, now.epoch) < now.epoch;
+    const uint64_t before = count > 0 ? count - 1 : 0;
+    if (before >= options.limit / 2) return true;
+    const bool first_of_sub_window =
+        newest_epoch(e, now.epoch) == now.epoch && e.counts[bucket_of(now.epoch)] == 1;
+    return before >= options.limit / 8 && first_of_sub_window;
   }
   void start_precise(Shard& s, Entry& e, Instant now, int64_t now_seconds) {
     PreciseCounts p;
@@ -371,6 +375,9 @@ struct RateLimiter::Impl {
       for (int64_t epoch = std::min(newest, now.epoch); epoch > now.epoch - int64_t(kBuckets);
            --epoch)
         p.before[bucket_of(epoch)] = e.counts[bucket_of(epoch)];
+    // The request being counted begins the record instead of the entry's counts.
+    if (uint32_t& current = p.before[bucket_of(now.epoch)]; current > 0) --current;
+    p.add(now_seconds);
     s.precise.insert_or_assign(e.fingerprint, std::move(p));
     e.epoch_and_flags |= kPreciseBit;
     precise_count.fetch_add(1, std::memory_order_relaxed);
@@ -513,10 +520,13 @@ bool RateLimiter::count(std::string_view key, int64_t now_seconds) {
       s.lru_push_newest(i);
     }
     Entry& e = s.entries[i];
-    if (!(e.epoch_and_flags & kPreciseBit) && im.wants_precise(e, now))
-      im.start_precise(s, e, now, now_seconds);
     Impl::add_request(e, now.epoch);
-    if (e.epoch_and_flags & kPreciseBit) {
+    if (!(e.epoch_and_flags & kPreciseBit)) {
+      const uint64_t n = im.window_count(e, now);
+      over = n > im.options.limit;
+      // At its start the record counts what the entry counts, so `over` stands.
+      if (im.wants_precise(e, now, n)) im.start_precise(s, e, now, now_seconds);
+    } else {
       PreciseCounts& p = s.precise.at(fingerprint);
       p.add(now_seconds);
       p.forget_before(now_seconds - int64_t(im.options.window_seconds) + 1);
@@ -526,8 +536,6 @@ bool RateLimiter::count(std::string_view key, int64_t now_seconds) {
       // second by both rules (the entry's may still count a burst that is out by now).
       if (n * 16 < im.options.limit && im.window_count(e, now) * 8 < im.options.limit)
         im.stop_precise(s, e);
-    } else {
-      over = im.window_count(e, now) > im.options.limit;
     }
     const bool is_listed = e.epoch_and_flags & kListedBit;
     if (over && !is_listed)
