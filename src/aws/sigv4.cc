@@ -1,11 +1,16 @@
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but EVP costs a
+// provider context allocation per EVP_DigestInit_ex2 and a dispatch per call, as much time as
+// the few blocks a signature hashes; the low-level calls run the same SHA-NI block code, and
+// their SHA256_CTX is a plain struct that can be copied (precomputed HMAC states). This file
+// only; docs/RATIONALE.md.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "aws/sigv4.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
 #include <vector>
 
 #include "aws/sigv4_internal.h"
@@ -26,9 +31,26 @@ constexpr bool is_unreserved(unsigned char c) {
 
 // Whitespace that Trimall collapses. botocore uses Python's str.split(), which also splits
 // on VT and FF; CR/LF appear in obs-folded values (suite case get-header-value-multiline).
-constexpr bool is_header_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+// A table: one load per byte of every signed header value.
+constexpr std::array<bool, 256> kHeaderSpace = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {' ', '\t', '\r', '\n', '\v', '\f'}) t[c] = true;
+  return t;
+}();
+inline bool is_header_space(char c) { return kHeaderSpace[static_cast<unsigned char>(c)]; }
+
+// Two hex digits per byte from one table load: digests are hex-encoded twice per signature.
+constexpr std::array<std::array<char, 2>, 256> kHexPairs = [] {
+  std::array<std::array<char, 2>, 256> t{};
+  for (size_t i = 0; i < 256; ++i) t[i] = {kHexLower[i >> 4], kHexLower[i & 15]};
+  return t;
+}();
+
+void hex_into(const uint8_t* data, size_t n, char* out) {
+  for (size_t i = 0; i < n; ++i) std::memcpy(out + 2 * i, kHexPairs[data[i]].data(), 2);
 }
+
+void to_hex_lower(const Sha256& digest, char out[64]) { hex_into(digest.data(), 32, out); }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -37,44 +59,63 @@ int hex_value(char c) {
   return -1;
 }
 
-const EVP_MD* sha256_md() {
-  // Fetched once: an implicit fetch per EVP_DigestInit costs a provider lookup.
-  static EVP_MD* md = [] {
-    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (!m) throw std::runtime_error("OpenSSL: SHA256 is not available");
-    return m;
-  }();
-  return md;
-}
-
-// One reusable digest context per thread: EVP_MD_CTX_new per hash would allocate on every
-// request.
-class Sha256Hasher {
+// A SHA-256 state. Trivially copyable: a copy continues the hash from where it was.
+class Sha256Ctx {
  public:
-  Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_) throw std::runtime_error("OpenSSL: EVP_MD_CTX_new failed");
-  }
-  ~Sha256Hasher() { EVP_MD_CTX_free(ctx_); }
-  Sha256Hasher(const Sha256Hasher&) = delete;
-  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
-
-  void init() { EVP_DigestInit_ex2(ctx_, sha256_md(), nullptr); }
-  void update(const void* p, size_t n) {
-    if (n) EVP_DigestUpdate(ctx_, p, n);
-  }
-  void final(uint8_t out[32]) {
-    unsigned int len = 32;
-    EVP_DigestFinal_ex(ctx_, out, &len);
-  }
+  Sha256Ctx() { SHA256_Init(&c_); }
+  void update(const void* p, size_t n) { SHA256_Update(&c_, p, n); }
+  void update(std::string_view s) { update(s.data(), s.size()); }
+  void final(uint8_t out[32]) { SHA256_Final(out, &c_); }
 
  private:
-  EVP_MD_CTX* ctx_;
+  SHA256_CTX c_;
 };
 
-Sha256Hasher& thread_hasher() {
-  thread_local Sha256Hasher h;
-  return h;
-}
+// An HMAC-SHA256 key as the two hash states after absorbing key^ipad and key^opad (RFC 2104
+// section 4): a MAC then costs the message's blocks and one outer block, not two more.
+struct HmacState {
+  Sha256Ctx inner;
+  Sha256Ctx outer;
+
+  HmacState() = default;  // fresh hash states: a placeholder, not any key's HMAC
+  explicit HmacState(std::span<const uint8_t> key) {
+    uint8_t block[64] = {};
+    if (key.size() > 64) {
+      Sha256Ctx k;
+      k.update(key.data(), key.size());
+      k.final(block);
+    } else if (!key.empty()) {
+      std::memcpy(block, key.data(), key.size());
+    }
+    uint8_t pad[64];
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x36;
+    inner.update(pad, 64);
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x5c;
+    outer.update(pad, 64);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+  }
+  ~HmacState() { OPENSSL_cleanse(this, sizeof *this); }
+  HmacState(const HmacState&) = default;
+  HmacState& operator=(const HmacState&) = default;
+
+  // `in` is a copy of `inner` with the message absorbed. Final() wipes the block buffer and
+  // leaves only the digest in the copies, so they hold nothing of the key afterwards.
+  Sha256 finish(Sha256Ctx in) const {
+    uint8_t inner_digest[32];
+    in.final(inner_digest);
+    Sha256Ctx out = outer;
+    out.update(inner_digest, sizeof inner_digest);
+    Sha256 mac;
+    out.final(mac.data());
+    return mac;
+  }
+  Sha256 mac(std::string_view data) const {
+    Sha256Ctx in = inner;
+    in.update(data);
+    return finish(in);
+  }
+};
 
 // Derived keys of the last few (secret, date, region, service) tuples this thread used.
 // Per thread, so signing never takes a lock; a gateway thread signs for a handful of
@@ -85,6 +126,12 @@ struct KeyCacheEntry {
   std::string region;
   std::string service;
   Sha256 key{};
+  HmacState hmac;
+  // `hmac.inner` after "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n", the part of the string to
+  // sign that changes once a second: a signature then hashes only the canonical request's
+  // digest. Valid for the amz_date in prefix_date.
+  Sha256Ctx prefix;
+  char prefix_date[16] = {};
   bool used = false;
 };
 struct KeyCache {
@@ -93,12 +140,13 @@ struct KeyCache {
   size_t next = 0;
 };
 
-// Merge-free insertion sort: stable, and unlike std::stable_sort it never allocates.
+// Merge-free insertion sort: stable, and unlike std::stable_sort it never allocates. Names
+// are lowercase, so byte order is the canonical order.
 void sort_headers(std::vector<detail::CanonicalHeader>& h) {
   for (size_t i = 1; i < h.size(); ++i) {
     auto cur = h[i];
     size_t j = i;
-    while (j > 0 && detail::compare_lower(h[j - 1].name, cur.name) > 0) {
+    while (j > 0 && h[j - 1].name > cur.name) {
       h[j] = h[j - 1];
       --j;
     }
@@ -106,39 +154,33 @@ void sort_headers(std::vector<detail::CanonicalHeader>& h) {
   }
 }
 
-// These run for every header of every signed request: they write through a pointer into
-// space reserved once, because std::string::push_back per byte cost a quarter of the
-// signing time.
-void append_lower(std::string_view s, std::string& out) {
-  size_t at = out.size();
-  out.resize(at + s.size());
-  char* p = out.data() + at;
+// The canonical-header writers below run for every header of every signed request: they
+// write through a pointer into space sized once per request (std::string appends or a resize
+// per piece cost more than the bytes they move).
+char* lower_into(std::string_view s, char* p) {
   for (char c : s) *p++ = ascii_lower(c);
+  return p;
 }
 
-// Trimall: leading/trailing whitespace removed, inner runs collapsed to one space.
-void append_trimmed_value(std::string_view v, std::string& out) {
-  size_t b = 0, e = v.size();
-  while (b < e && is_header_space(v[b])) ++b;
-  while (e > b && is_header_space(v[e - 1])) --e;
-  size_t at = out.size();
-  out.resize(at + (e - b));
-  char* const start = out.data() + at;
-  char* p = start;
-  bool in_space = false;
-  for (size_t i = b; i < e; ++i) {
-    char c = v[i];
-    if (is_header_space(c)) {
-      in_space = true;
+// Trimall into `p` (at most v.size() bytes): leading/trailing whitespace removed, inner runs
+// collapsed to one space. Returns the end.
+char* trimmed_into(std::string_view v, char* p) {
+  const char* q = v.data();
+  const char* e = q + v.size();
+  while (q < e && is_header_space(*q)) ++q;
+  while (e > q && is_header_space(e[-1])) --e;
+  while (q < e) {
+    // Every byte above ' ' is copied as it is; only those at or below are looked at.
+    while (q<e&& static_cast<unsigned char>(*q)> ' ') *p++ = *q++;
+    if (q == e) break;
+    if (!is_header_space(*q)) {
+      *p++ = *q++;
       continue;
     }
-    if (in_space) {
-      *p++ = ' ';
-      in_space = false;
-    }
-    *p++ = c;
+    while (is_header_space(*q)) ++q;  // ends before e: e[-1] is not whitespace
+    *p++ = ' ';
   }
-  out.resize(at + static_cast<size_t>(p - start));
+  return p;
 }
 
 void put_digits(char* at, int64_t v, int width) {
@@ -176,6 +218,17 @@ bool name_in(std::string_view name, std::span<const std::string_view> lower_name
   return false;
 }
 
+// Which name lengths (below 64) a list has: most headers are then ruled out by one test.
+uint64_t length_mask(std::span<const std::string_view> names) {
+  uint64_t mask = 0;
+  for (auto n : names) mask |= n.size() < 64 ? uint64_t{1} << n.size() : 0;
+  return mask;
+}
+bool may_be_in(std::string_view name, uint64_t mask, std::span<const std::string_view> names) {
+  if (name.size() < 64 && !(mask & (uint64_t{1} << name.size()))) return false;
+  return name_in(name, names);
+}
+
 void normalize_path(std::string_view path, std::string& out) {
   // botocore's remove_dot_segments: '.' and empty segments dropped, '..' pops; a trailing
   // slash survives when something is left.
@@ -211,34 +264,53 @@ struct QueryParam {
 
 namespace detail {
 
-int compare_lower(std::string_view a, std::string_view b) {
-  size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char x = static_cast<unsigned char>(ascii_lower(a[i]));
-    unsigned char y = static_cast<unsigned char>(ascii_lower(b[i]));
-    if (x != y) return x < y ? -1 : 1;
+void lowercase_names(std::vector<CanonicalHeader>& headers, std::string& arena) {
+  size_t total = 0;
+  for (const auto& h : headers) total += h.name.size();
+  if (arena.size() < total) arena.resize(total);  // grows to a high-water mark, no clearing
+  char* p = arena.data();
+  for (auto& h : headers) {
+    char* b = p;
+    p = lower_into(h.name, p);
+    h.name = std::string_view(b, h.name.size());
   }
-  if (a.size() == b.size()) return 0;
-  return a.size() < b.size() ? -1 : 1;
 }
 
 void append_canonical_headers(std::vector<CanonicalHeader>& headers, std::string& canonical,
                               std::string& signed_names) {
   sort_headers(headers);
+  // Upper bounds: every header as "name:value\n" (a repeated name only shortens it), every
+  // name plus a separator.
+  size_t text = 0, names = 0;
+  for (const auto& h : headers) {
+    text += h.name.size() + h.value.size() + 2;
+    names += h.name.size() + 1;
+  }
+  size_t text_at = canonical.size(), names_at = signed_names.size();
+  canonical.resize(text_at + text);
+  signed_names.resize(names_at + names);
+  char* p = canonical.data() + text_at;
+  char* const names_begin = signed_names.data();
+  char* n = names_begin + names_at;
   for (size_t i = 0; i < headers.size();) {
+    std::string_view name = headers[i].name;
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    p = trimmed_into(headers[i].value, p);
     size_t j = i + 1;
-    while (j < headers.size() && compare_lower(headers[i].name, headers[j].name) == 0) ++j;
-    append_lower(headers[i].name, canonical);
-    canonical.push_back(':');
-    for (size_t k = i; k < j; ++k) {
-      if (k > i) canonical.push_back(',');
-      append_trimmed_value(headers[k].value, canonical);
+    for (; j < headers.size() && headers[j].name == name; ++j) {
+      *p++ = ',';
+      p = trimmed_into(headers[j].value, p);
     }
-    canonical.push_back('\n');
-    if (!signed_names.empty()) signed_names.push_back(';');
-    append_lower(headers[i].name, signed_names);
+    *p++ = '\n';
+    if (n != names_begin) *n++ = ';';
+    std::memcpy(n, name.data(), name.size());
+    n += name.size();
     i = j;
   }
+  canonical.resize(static_cast<size_t>(p - canonical.data()));
+  signed_names.resize(static_cast<size_t>(n - names_begin));
 }
 
 void build_canonical_request(const CanonicalRequestParts& parts,
@@ -299,21 +371,10 @@ void build_string_to_sign(std::string_view amz_date, std::string_view region,
   append_hex(h.data(), h.size(), out);
 }
 
-void signature_hex(const Sha256& signing_key, std::string_view string_to_sign, char out[64]) {
-  Sha256 mac = hmac_sha256(signing_key, string_to_sign);
-  for (size_t i = 0; i < 32; ++i) {
-    out[2 * i] = kHexLower[mac[i] >> 4];
-    out[2 * i + 1] = kHexLower[mac[i] & 15];
-  }
-}
-
 void append_hex(const uint8_t* data, size_t n, std::string& out) {
   size_t at = out.size();
   out.resize(at + 2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out[at + 2 * i] = kHexLower[data[i] >> 4];
-    out[at + 2 * i + 1] = kHexLower[data[i] & 15];
-  }
+  hex_into(data, n, out.data() + at);
 }
 
 bool is_lower_hex64(std::string_view s) {
@@ -338,11 +399,17 @@ void percent_decode_lenient(std::string_view in, std::string& out) {
 }
 
 bool is_scope_token(std::string_view s) {
+  // Checked for the region and the service of every signature.
+  static constexpr std::array<bool, 256> kScopeChar = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c)
+      t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '_' || c == '.';
+    return t;
+  }();
   if (s.empty() || s.size() > 64) return false;
   for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_' || c == '.'))
-      return false;
+    if (!kScopeChar[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 
@@ -357,9 +424,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 Sha256 sha256(std::string_view data) {
   Sha256 out;
-  auto& h = thread_hasher();
-  h.init();
-  h.update(data.data(), data.size());
+  Sha256Ctx h;
+  h.update(data);
   h.final(out.data());
   return out;
 }
@@ -371,41 +437,34 @@ std::string hex(const Sha256& digest) {
 }
 
 Sha256 hmac_sha256(std::span<const uint8_t> key, std::string_view data) {
-  // RFC 2104 over the thread's reusable SHA-256 context (OpenSSL's HMAC() fetches the
-  // algorithm and allocates a context on every call).
-  uint8_t block[64] = {};
-  if (key.size() > 64) {
-    Sha256 k = sha256({reinterpret_cast<const char*>(key.data()), key.size()});
-    std::memcpy(block, k.data(), k.size());
-  } else if (!key.empty()) {
-    std::memcpy(block, key.data(), key.size());
-  }
-  uint8_t pad[64];
-  auto& h = thread_hasher();
-  for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x36;
-  Sha256 inner;
-  h.init();
-  h.update(pad, 64);
-  h.update(data.data(), data.size());
-  h.final(inner.data());
-  for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x5c;
-  Sha256 out;
-  h.init();
-  h.update(pad, 64);
-  h.update(inner.data(), inner.size());
-  h.final(out.data());
-  OPENSSL_cleanse(block, sizeof block);
-  OPENSSL_cleanse(pad, sizeof pad);
-  return out;
+  return HmacState(key).mac(data);
 }
 
-Sha256 signing_key(std::string_view secret, std::string_view date, std::string_view region,
-                   std::string_view service) {
+namespace {
+
+// Constant time for a given length, like CRYPTO_memcmp, but eight bytes per step and
+// inline: the key cache compares a secret on every signature.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  uint64_t diff = 0;
+  size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    diff |= x ^ y;
+  }
+  for (; i < a.size(); ++i) diff |= static_cast<uint8_t>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+KeyCacheEntry& signing_entry(std::string_view secret, std::string_view date,
+                             std::string_view region, std::string_view service) {
   thread_local KeyCache cache;
   for (auto& e : cache.entries)
     if (e.used && e.date == date && e.region == region && e.service == service &&
-        detail::constant_time_equal(e.secret, secret))
-      return e.key;
+        same_secret(e.secret, secret))
+      return e;
 
   std::string k_secret;
   k_secret.reserve(4 + secret.size());
@@ -427,8 +486,56 @@ Sha256 signing_key(std::string_view secret, std::string_view date, std::string_v
   slot.region.assign(region);
   slot.service.assign(service);
   slot.key = k_signing;
+  slot.hmac = HmacState(k_signing);
+  std::memset(slot.prefix_date, 0, sizeof slot.prefix_date);
   slot.used = true;
-  return k_signing;
+  return slot;
+}
+
+// The HMAC's inner state after the string to sign up to the canonical request's digest:
+// "AWS4-HMAC-SHA256\n<amz_date>\n<date>/<region>/<service>/aws4_request\n".
+Sha256Ctx string_to_sign_prefix(const KeyCacheEntry& key, std::string_view amz_date) {
+  Sha256Ctx p = key.hmac.inner;
+  p.update(kAlgorithm);
+  p.update("\n", 1);
+  p.update(amz_date);
+  p.update("\n", 1);
+  p.update(key.date);
+  p.update("/", 1);
+  p.update(key.region);
+  p.update("/", 1);
+  p.update(key.service);
+  p.update("/aws4_request\n");
+  return p;
+}
+
+// HMAC(signing key, string to sign) as lowercase hex, for a string to sign made of `amz_date`
+// (whose day is the entry's date), the entry's scope and `canonical_hash`.
+void cached_signature_hex(KeyCacheEntry& key, std::string_view amz_date,
+                          const Sha256& canonical_hash, char out[64]) {
+  const bool cacheable = amz_date.size() == sizeof key.prefix_date;
+  if (cacheable && std::memcmp(key.prefix_date, amz_date.data(), amz_date.size()) != 0) {
+    key.prefix = string_to_sign_prefix(key, amz_date);
+    std::memcpy(key.prefix_date, amz_date.data(), amz_date.size());
+  }
+  Sha256Ctx in = cacheable ? key.prefix : string_to_sign_prefix(key, amz_date);
+  char digest_hex[64];
+  to_hex_lower(canonical_hash, digest_hex);
+  in.update(digest_hex, sizeof digest_hex);
+  to_hex_lower(key.hmac.finish(in), out);
+}
+
+}  // namespace
+
+Sha256 signing_key(std::string_view secret, std::string_view date, std::string_view region,
+                   std::string_view service) {
+  return signing_entry(secret, date, region, service).key;
+}
+
+void detail::signature_hex(std::string_view secret, std::string_view date, std::string_view region,
+                           std::string_view service, std::string_view string_to_sign,
+                           char out[64]) {
+  to_hex_lower(signing_entry(secret, date, region, service).hmac.mac(string_to_sign), out);
 }
 
 std::string format_amz_date(std::chrono::system_clock::time_point t) {
@@ -641,9 +748,9 @@ void append_scope(std::string_view date, const SigningParams& params, std::strin
 
 struct Scratch {
   std::vector<detail::CanonicalHeader> headers;
+  std::string names;  // the headers' lowercase names
   std::string canonical;
   std::string signed_names;
-  std::string string_to_sign;
   std::string payload;
   std::string query;
 };
@@ -672,28 +779,39 @@ bool sign_request(const RequestView& request, const Credentials& credentials,
   // botocore: a caller-provided X-Amz-Content-Sha256 (UNSIGNED-PAYLOAD, typically) is the
   // payload line when the signer is not the one setting it.
   std::string_view given_content_sha;
-  s.headers.clear();
+  // Every name lowercased once, into space sized up front (the views must not move); the
+  // chosen headers written by index into a list sized for all of them plus the three added.
+  size_t name_bytes = 0;
+  for (const auto& h : request.headers) name_bytes += h.name.size();
+  if (s.names.size() < name_bytes) s.names.resize(name_bytes);
+  s.headers.resize(request.headers.size() + 3);
+  detail::CanonicalHeader* chosen = s.headers.data();
+  char* arena = s.names.data();
+  const uint64_t unsigned_lengths = length_mask(params.unsigned_headers);
   for (const auto& h : request.headers) {
-    if (iequals(h.name, "authorization") || iequals(h.name, "x-amz-date")) continue;
-    if (has_token && iequals(h.name, "x-amz-security-token")) continue;
-    if (iequals(h.name, "x-amz-content-sha256")) {
+    std::string_view name(arena, h.name.size());
+    arena = lower_into(h.name, arena);
+    if (name == "authorization" || name == "x-amz-date") continue;
+    if (has_token && name == "x-amz-security-token") continue;
+    if (name == "x-amz-content-sha256") {
       if (params.add_content_sha256_header) continue;
       given_content_sha = h.value;
     }
-    if (name_in(h.name, params.unsigned_headers)) continue;
-    s.headers.push_back({h.name, h.value});
+    if (may_be_in(name, unsigned_lengths, params.unsigned_headers)) continue;
+    *chosen++ = {name, h.value};
   }
   if (given_content_sha.empty()) {
     payload_hash(request.payload, s.payload);
   } else {
     s.payload.assign(trim(given_content_sha));
   }
-  s.headers.push_back({"x-amz-date", out.amz_date});
-  if (sign_token) s.headers.push_back({"x-amz-security-token", credentials.session_token});
+  *chosen++ = {"x-amz-date", out.amz_date};
+  if (sign_token) *chosen++ = {"x-amz-security-token", credentials.session_token};
   if (params.add_content_sha256_header) {
     out.content_sha256 = s.payload;
-    s.headers.push_back({"x-amz-content-sha256", out.content_sha256});
+    *chosen++ = {"x-amz-content-sha256", out.content_sha256};
   }
+  s.headers.resize(static_cast<size_t>(chosen - s.headers.data()));
 
   detail::CanonicalRequestParts parts;
   parts.method = request.method;
@@ -703,13 +821,12 @@ bool sign_request(const RequestView& request, const Credentials& credentials,
   parts.double_encode_path = params.double_encode_path;
   parts.payload_hash = s.payload;
   detail::build_canonical_request(parts, s.headers, s.canonical, s.signed_names);
-  detail::build_string_to_sign(out.amz_date, params.region, params.service, s.canonical,
-                               s.string_to_sign);
 
   std::string_view date = std::string_view(out.amz_date).substr(0, 8);
-  Sha256 key = signing_key(credentials.secret_access_key, date, params.region, params.service);
+  KeyCacheEntry& key =
+      signing_entry(credentials.secret_access_key, date, params.region, params.service);
   char sig[64];
-  detail::signature_hex(key, s.string_to_sign, sig);
+  cached_signature_hex(key, out.amz_date, sha256(s.canonical), sig);
   out.signature.assign(sig, 64);
 
   out.authorization.reserve(100 + credentials.access_key_id.size() + s.signed_names.size());
@@ -725,7 +842,8 @@ bool sign_request(const RequestView& request, const Credentials& credentials,
   if (has_token) out.session_token = credentials.session_token;
   if (params.keep_intermediates) {
     out.canonical_request = s.canonical;
-    out.string_to_sign = s.string_to_sign;
+    detail::build_string_to_sign(out.amz_date, params.region, params.service, s.canonical,
+                                 out.string_to_sign);
   }
   return true;
 }
@@ -762,6 +880,7 @@ bool presign_request(const RequestView& request, const Credentials& credentials,
     if (name_in(h.name, params.unsigned_headers)) continue;
     s.headers.push_back({h.name, h.value});
   }
+  detail::lowercase_names(s.headers, s.names);
   // SignedHeaders is a query parameter, so the header list is needed before the query.
   {
     std::string unused;
@@ -803,16 +922,16 @@ bool presign_request(const RequestView& request, const Credentials& credentials,
   parts.payload_hash = s.payload;
   std::string signed_names;
   detail::build_canonical_request(parts, s.headers, s.canonical, signed_names);
-  detail::build_string_to_sign(amz_date, params.region, params.service, s.canonical,
-                               s.string_to_sign);
-  Sha256 key = signing_key(credentials.secret_access_key, date, params.region, params.service);
+  KeyCacheEntry& key =
+      signing_entry(credentials.secret_access_key, date, params.region, params.service);
   char sig[64];
-  detail::signature_hex(key, s.string_to_sign, sig);
+  cached_signature_hex(key, amz_date, sha256(s.canonical), sig);
   out.signature.assign(sig, 64);
   add("X-Amz-Signature").append(sig, 64);
   if (params.keep_intermediates) {
     out.canonical_request = s.canonical;
-    out.string_to_sign = s.string_to_sign;
+    detail::build_string_to_sign(amz_date, params.region, params.service, s.canonical,
+                                 out.string_to_sign);
   }
   return true;
 }

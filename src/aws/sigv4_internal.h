@@ -8,19 +8,19 @@
 
 namespace eg::aws::sigv4::detail {
 
-// A header chosen for the canonical request. `name` keeps its wire case; it is compared
-// and written lowercase.
+// A header chosen for the canonical request. `name` is lowercase (lowercase_names).
 struct CanonicalHeader {
   std::string_view name;
   std::string_view value;
 };
 
-// Lowercase-insensitive ordering of header names (the canonical order).
-int compare_lower(std::string_view a, std::string_view b);
+// Points every name at a lowercase copy in `arena`, which must then outlive `headers`' use
+// and not be passed again while they are in use.
+void lowercase_names(std::vector<CanonicalHeader>& headers, std::string& arena);
 
-// Sorts `headers` by lowercase name, keeping wire order among equal names, then appends
-// "name:value\n" lines (values trimmed, whitespace runs collapsed, equal names joined with
-// ',') to `canonical` and "a;b;c" to `signed_names`.
+// Sorts `headers` (lowercase names) by name, keeping wire order among equal names, then
+// appends "name:value\n" lines (values trimmed, whitespace runs collapsed, equal names joined
+// with ',') to `canonical` and "a;b;c" to `signed_names`.
 void append_canonical_headers(std::vector<CanonicalHeader>& headers, std::string& canonical,
                               std::string& signed_names);
 
@@ -44,8 +44,11 @@ void build_string_to_sign(std::string_view amz_date, std::string_view region,
                           std::string_view service, std::string_view canonical_request,
                           std::string& out);
 
-// Lowercase hex of HMAC(signing key, string_to_sign), into a 64-char buffer.
-void signature_hex(const Sha256& signing_key, std::string_view string_to_sign, char out[64]);
+// Lowercase hex of HMAC(signing key, string_to_sign), into a 64-char buffer, with the key of
+// (secret, date, region, service) from the thread's key cache, whose entries keep the HMAC's
+// precomputed inner and outer states.
+void signature_hex(std::string_view secret, std::string_view date, std::string_view region,
+                   std::string_view service, std::string_view string_to_sign, char out[64]);
 
 void append_hex(const uint8_t* data, size_t n, std::string& out);
 bool is_lower_hex64(std::string_view s);

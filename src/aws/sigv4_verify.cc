@@ -386,7 +386,7 @@ VerifyResult check_and_compare(const RequestView& request, const SignatureInputs
 
   // Recompute.
   thread_local std::vector<detail::CanonicalHeader> headers;
-  thread_local std::string canonical, signed_names, string_to_sign;
+  thread_local std::string canonical, signed_names, string_to_sign, lowercase;
   headers.clear();
   for (auto name : in.signed_headers) {
     bool found = false;
@@ -397,6 +397,7 @@ VerifyResult check_and_compare(const RequestView& request, const SignatureInputs
       }
     if (!found) headers.push_back({name, {}});
   }
+  detail::lowercase_names(headers, lowercase);
   SigningParams service_rules = params_for(scope.service, scope.region, request_time);
   detail::CanonicalRequestParts parts;
   parts.method = request.method;
@@ -408,9 +409,9 @@ VerifyResult check_and_compare(const RequestView& request, const SignatureInputs
   if (in.presigned) parts.skip_query_name = "X-Amz-Signature";
   detail::build_canonical_request(parts, headers, canonical, signed_names);
   detail::build_string_to_sign(in.amz_date, scope.region, scope.service, canonical, string_to_sign);
-  Sha256 k = signing_key(key->secret_access_key, scope.date, scope.region, scope.service);
   char expected[64];
-  detail::signature_hex(k, string_to_sign, expected);
+  detail::signature_hex(key->secret_access_key, scope.date, scope.region, scope.service,
+                        string_to_sign, expected);
   if (!detail::constant_time_equal(std::string_view(expected, 64), in.signature)) {
     r.details.emplace_back("AWSAccessKeyId", key->access_key_id);
     r.details.emplace_back("StringToSign", string_to_sign);
