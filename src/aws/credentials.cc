@@ -557,9 +557,29 @@ std::optional<Clock::time_point> parse_iso8601(std::string_view s) {
 RefreshingCredentials::RefreshingCredentials(std::unique_ptr<CredentialProvider> provider)
     : RefreshingCredentials(std::move(provider), Options{}) {}
 
+namespace {
+
+std::atomic<uint64_t> next_generation{1};
+uint64_t new_generation() { return next_generation.fetch_add(1, std::memory_order_relaxed); }
+
+// What current() handed a thread last, per source (a worker signs for a few at most).
+struct ThreadCopy {
+  const void* owner = nullptr;
+  uint64_t generation = 0;
+  std::shared_ptr<const Credentials> credentials;
+};
+struct ThreadCopies {
+  static constexpr size_t kSize = 4;
+  ThreadCopy slots[kSize];
+  size_t next = 0;
+};
+thread_local ThreadCopies thread_copies;
+
+}  // namespace
+
 RefreshingCredentials::RefreshingCredentials(std::unique_ptr<CredentialProvider> provider,
                                              Options options)
-    : provider_(std::move(provider)), options_(options) {}
+    : provider_(std::move(provider)), options_(options), generation_(new_generation()) {}
 
 RefreshingCredentials::~RefreshingCredentials() { stop(); }
 
@@ -603,10 +623,27 @@ uint64_t RefreshingCredentials::failed_loads() const {
 }
 
 RefreshingCredentials::Current RefreshingCredentials::current() const {
-  std::lock_guard lk(mu_);
   Current c;
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  for (const auto& slot : thread_copies.slots) {
+    if (slot.owner != this || slot.generation != generation || !slot.credentials) continue;
+    const Credentials& cur = *slot.credentials;
+    if (cur.expiration && cur.expires_within(Clock::now(), std::chrono::seconds(0))) break;
+    c.credentials = slot.credentials;
+    return c;
+  }
+
+  std::lock_guard lk(mu_);
   auto now = Clock::now();
   if (current_ && !current_->expires_within(now, std::chrono::seconds(0))) {
+    ThreadCopy* slot = nullptr;
+    for (auto& s : thread_copies.slots)
+      if (s.owner == this) slot = &s;
+    if (!slot) {
+      slot = &thread_copies.slots[thread_copies.next];
+      thread_copies.next = (thread_copies.next + 1) % ThreadCopies::kSize;
+    }
+    *slot = {this, generation_.load(std::memory_order_relaxed), current_};
     c.credentials = current_;
     return c;
   }
@@ -649,6 +686,7 @@ void RefreshingCredentials::run() {
     if (res.status == ProviderResult::Status::kFound) {
       fresh = std::make_shared<const Credentials>(std::move(res.credentials));
       current_ = fresh;
+      generation_.store(new_generation(), std::memory_order_release);
       last_error_.clear();
       ++successes_;
       retry = options_.retry_delay;

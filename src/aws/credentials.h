@@ -5,6 +5,7 @@
 // event loop. RefreshingCredentials does the loading on its own thread and hands readers the
 // current credentials without blocking.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -130,7 +131,8 @@ class RefreshingCredentials {
   void stop();
 
   // The credentials valid now (not expired), or an error naming why there are none.
-  // Cheap: a mutex-protected shared_ptr copy; the mutex is never held while loading.
+  // Cheap: while they have not changed, a per-thread copy checked with one atomic load (the
+  // mutex, never held while loading, only after a change or when there are none).
   Current current() const;
   // Blocks until the first load attempt finished (success or failure) or `timeout`
   // passed. Returns true when valid credentials are available.
@@ -154,6 +156,9 @@ class RefreshingCredentials {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::shared_ptr<const Credentials> current_;
+  // Changes with current_ (under mu_), to a value no instance had before: a thread's copy of
+  // (this, generation_, current_) is current_ while generation_ still holds that value.
+  std::atomic<uint64_t> generation_;
   std::string last_error_;
   bool first_load_done_ = false;
   bool stopping_ = false;

@@ -408,6 +408,53 @@ TEST(RefreshingCredentials, FirstLoadFailureIsReported) {
   holder.stop();
 }
 
+// Hands out "<prefix>-<n>" on the n-th load.
+class CountingProvider : public CredentialProvider {
+ public:
+  explicit CountingProvider(std::string prefix) : prefix_(std::move(prefix)) {}
+  std::string_view name() const override { return "counting"; }
+  ProviderResult load() override {
+    return ProviderResult::found({prefix_ + "-" + std::to_string(++loads_), "s", "", {}, "c"});
+  }
+
+ private:
+  std::string prefix_;
+  int loads_ = 0;
+};
+
+TEST(RefreshingCredentials, AThreadSeesEveryChangeOfEverySource) {
+  // More sources than a thread keeps copies of, read interleaved from one thread; a refresh
+  // is visible to the next current() on a thread that read the old credentials before.
+  std::vector<std::unique_ptr<RefreshingCredentials>> holders;
+  for (int i = 0; i < 6; ++i) {
+    holders.push_back(std::make_unique<RefreshingCredentials>(
+        std::make_unique<CountingProvider>("K" + std::to_string(i))));
+    holders.back()->start();
+    ASSERT_TRUE(holders.back()->wait_first_load(5s));
+  }
+  auto key = [](const RefreshingCredentials& h) {
+    auto cur = h.current();
+    return cur.credentials ? cur.credentials->access_key_id : cur.error;
+  };
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(key(*holders[i]), "K" + std::to_string(i) + "-1");
+  for (int i : {0, 5}) {
+    holders[i]->refresh_now();
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (holders[i]->successful_loads() < 2 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    EXPECT_EQ(key(*holders[i]), "K" + std::to_string(i) + "-2");
+  }
+  EXPECT_EQ(key(*holders[1]), "K1-1");
+  // A new source, likely at a freed one's address, has its own credentials.
+  holders[0].reset();
+  holders[0] = std::make_unique<RefreshingCredentials>(std::make_unique<CountingProvider>("N"));
+  EXPECT_EQ(key(*holders[0]), "the AWS credentials are still loading");
+  holders[0]->start();
+  ASSERT_TRUE(holders[0]->wait_first_load(5s));
+  EXPECT_EQ(key(*holders[0]), "N-1");
+}
+
 TEST(RefreshingCredentials, CredentialProcessEndToEnd) {
   // A real script that hands out a new key on every call, valid for 2 seconds.
   TempDir d;
