@@ -25,17 +25,36 @@ aws::RefreshingCredentials& SigningCredentials::get(const config::Origin::SigV4&
   return *slot;
 }
 
+namespace {
+
+// origin_authority() builds a string from pieces; a signed origin needs it on every request,
+// so each thread keeps the last one with what it was made from.
+std::string_view authority_of(const config::Origin& origin) {
+  thread_local std::string host;
+  thread_local uint16_t port = 0;
+  thread_local bool https = false;
+  thread_local std::string authority;
+  if (authority.empty() || origin.port != port || origin.https != https || origin.host != host) {
+    authority = origin_authority(origin);
+    host = origin.host;
+    port = origin.port;
+    https = origin.https;
+  }
+  return authority;
+}
+
+}  // namespace
+
 SigningError sign_origin_request(const config::Origin& origin, const aws::Credentials& creds,
                                  std::string_view method, std::string_view target,
-                                 std::string_view authority, std::string_view body,
-                                 http::Headers& headers) {
+                                 std::string_view body, http::Headers& headers) {
   const auto& cfg = *origin.sigv4;
   // Authorization and X-Amz-* from the viewer go; our own request id (X-Amz-Cf-Id, set by
   // the edge for this request) stays and is signed like the rest.
   std::erase_if(headers.list(), [](const http::Header& h) {
     return sigv4::is_viewer_signing_header(h.name) && !iequals(h.name, kRequestIdHeader);
   });
-  headers.set("Host", authority);  // the origin's own host, whatever the policy forwarded
+  headers.set("Host", authority_of(origin));  // the origin's own host, whatever was forwarded
 
   size_t q = target.find('?');
   auto params = sigv4::params_for(cfg.service, cfg.region, std::chrono::system_clock::now());
@@ -63,6 +82,7 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
   std::array<sigv4::HeaderField, 4> add;
   size_t n = out.headers(add);
   // None of these is present any more (Authorization and X-Amz-* went above): add, not set.
+  headers.list().reserve(headers.size() + n);
   for (size_t i = 0; i < n; ++i) headers.add(add[i].name, add[i].value);
   return {};
 }

@@ -30,10 +30,10 @@ struct SigningError {
 };
 
 // Removes Authorization / X-Amz-* the viewer sent, sets Host to the origin's own authority
-// and adds the signature headers. `target` is the origin request target (path?query).
+// (origin_authority) and adds the signature headers. `target` is the origin request target
+// (path?query).
 SigningError sign_origin_request(const config::Origin& origin, const aws::Credentials& creds,
                                  std::string_view method, std::string_view target,
-                                 std::string_view authority, std::string_view body,
-                                 http::Headers& headers);
+                                 std::string_view body, http::Headers& headers);
 
 }  // namespace eg::proxy

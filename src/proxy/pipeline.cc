@@ -182,8 +182,8 @@ std::optional<Reply> Pipeline::sign(const config::Origin& origin,
   };
   if (!cur.credentials)
     return fail(503, "no_credentials", "no AWS credentials to sign with: " + cur.error);
-  SigningError e = sign_origin_request(origin, *cur.credentials, req_.method, target,
-                                       origin_authority(origin), req_.body, headers);
+  SigningError e =
+      sign_origin_request(origin, *cur.credentials, req_.method, target, req_.body, headers);
   if (e.status != 0) return fail(e.status, e.cause, e.message);
   return std::nullopt;
 }
