@@ -8,6 +8,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -50,7 +53,26 @@ void hex_into(const uint8_t* data, size_t n, char* out) {
   for (size_t i = 0; i < n; ++i) std::memcpy(out + 2 * i, kHexPairs[data[i]].data(), 2);
 }
 
+#if defined(__SSE2__)
+// Sixteen bytes per step: nibbles to '0'..'9' / 'a'..'f' with a compare, interleaved.
+void to_hex_lower(const Sha256& digest, char out[64]) {
+  const __m128i low_nibble = _mm_set1_epi8(0x0f);
+  auto to_chars = [](__m128i x) {
+    __m128i letter = _mm_cmpgt_epi8(x, _mm_set1_epi8(9));
+    return _mm_add_epi8(_mm_add_epi8(x, _mm_set1_epi8('0')),
+                        _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
+  };
+  for (size_t i = 0; i < 2; ++i) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(digest.data() + 16 * i));
+    __m128i hi = to_chars(_mm_and_si128(_mm_srli_epi16(v, 4), low_nibble));
+    __m128i lo = to_chars(_mm_and_si128(v, low_nibble));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 32 * i), _mm_unpacklo_epi8(hi, lo));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 32 * i + 16), _mm_unpackhi_epi8(hi, lo));
+  }
+}
+#else
 void to_hex_lower(const Sha256& digest, char out[64]) { hex_into(digest.data(), 32, out); }
+#endif
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -157,8 +179,52 @@ void sort_headers(std::vector<detail::CanonicalHeader>& h) {
 // The canonical-header writers below run for every header of every signed request: they
 // write through a pointer into space sized once per request (std::string appends or a resize
 // per piece cost more than the bytes they move).
+constexpr uint64_t kEachByte = 0x0101010101010101;
+constexpr uint64_t kHighBits = 0x8080808080808080;
+
+// ascii_lower on eight bytes at once: a high bit marks each byte in 'A'..'Z' (bytes from 0x80
+// are left alone), and moved to 0x20 it is the case bit.
+inline uint64_t ascii_lower8(uint64_t x) {
+  uint64_t low7 = x & ~kHighBits;
+  uint64_t from_a = low7 + kEachByte * (0x80 - 'A');
+  uint64_t past_z = low7 + kEachByte * (0x80 - 'Z' - 1);
+  return x | (((from_a ^ past_z) & ~x & kHighBits) >> 2);
+}
+
+// Whether any of eight bytes is at or below ' ' (exact for the word, not per byte).
+inline bool any_at_most_space(uint64_t x) {
+  return ((x - kEachByte * (' ' + 1)) & ~x & kHighBits) != 0;
+}
+inline bool above_space(char c) { return static_cast<unsigned char>(c) > ' '; }
+
+// memcpy for the short pieces of a canonical request (header names, mostly under 24 bytes):
+// a few moves, overlapping at the end, instead of a library call per piece.
+inline void copy_short(char* dst, const char* src, size_t n) {
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8);
+    if (i < n) std::memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4) {
+    std::memcpy(dst, src, 4);
+    std::memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n >= 2) {
+    std::memcpy(dst, src, 2);
+    std::memcpy(dst + n - 2, src + n - 2, 2);
+  } else if (n == 1) {
+    *dst = *src;
+  }
+}
+
 char* lower_into(std::string_view s, char* p) {
-  for (char c : s) *p++ = ascii_lower(c);
+  const char* q = s.data();
+  const char* e = q + s.size();
+  for (; e - q >= 8; q += 8, p += 8) {
+    uint64_t x;
+    std::memcpy(&x, q, 8);
+    x = ascii_lower8(x);
+    std::memcpy(p, &x, 8);
+  }
+  while (q < e) *p++ = ascii_lower(*q++);
   return p;
 }
 
@@ -170,8 +236,15 @@ char* trimmed_into(std::string_view v, char* p) {
   while (q < e && is_header_space(*q)) ++q;
   while (e > q && is_header_space(e[-1])) --e;
   while (q < e) {
-    // Every byte above ' ' is copied as it is; only those at or below are looked at.
-    while (q<e&& static_cast<unsigned char>(*q)> ' ') *p++ = *q++;
+    // Every byte above ' ' is copied as it is, eight at a time where it can; only those at or
+    // below are looked at. (The output never runs ahead of the input, so `p` has room.)
+    for (; e - q >= 8; q += 8, p += 8) {
+      uint64_t x;
+      std::memcpy(&x, q, 8);
+      if (any_at_most_space(x)) break;
+      std::memcpy(p, &x, 8);
+    }
+    while (q < e && above_space(*q)) *p++ = *q++;
     if (q == e) break;
     if (!is_header_space(*q)) {
       *p++ = *q++;
@@ -218,15 +291,42 @@ bool name_in(std::string_view name, std::span<const std::string_view> lower_name
   return false;
 }
 
-// Which name lengths (below 64) a list has: most headers are then ruled out by one test.
-uint64_t length_mask(std::span<const std::string_view> names) {
-  uint64_t mask = 0;
-  for (auto n : names) mask |= n.size() < 64 ? uint64_t{1} << n.size() : 0;
-  return mask;
-}
-bool may_be_in(std::string_view name, uint64_t mask, std::span<const std::string_view> names) {
-  if (name.size() < 64 && !(mask & (uint64_t{1} << name.size()))) return false;
-  return name_in(name, names);
+// A list of header names bucketed by length: the unsigned-header test runs for every header
+// of every signature, and against a bucket it compares at most a few names of the right size.
+template <size_t N>
+struct NameIndex {
+  static constexpr size_t kLong = 64;  // names this long or longer share the last bucket
+  std::array<std::string_view, N> names{};
+  std::array<uint8_t, kLong + 2> first{};  // bucket L: names[first[L] .. first[L + 1])
+
+  constexpr explicit NameIndex(const std::string_view (&list)[N]) {
+    size_t k = 0;
+    for (size_t len = 0; len <= kLong; ++len) {
+      first[len] = static_cast<uint8_t>(k);
+      for (auto n : list)
+        if (std::min(n.size(), kLong) == len) names[k++] = n;
+    }
+    first[kLong + 1] = static_cast<uint8_t>(k);
+  }
+  bool contains(std::string_view name) const {
+    size_t len = std::min(name.size(), kLong);
+    for (size_t i = first[len]; i < first[len + 1]; ++i)
+      if (iequals(name, names[i])) return true;
+    return false;
+  }
+};
+
+bool is_unsigned_header(std::string_view name, std::span<const std::string_view> list) {
+  // The built-in lists are immutable, so they are indexed once; any other is searched.
+  static constexpr NameIndex kProxy(kProxyUnsignedHeaders);
+  static constexpr NameIndex kSdk(kSdkUnsignedHeaders);
+  if (list.data() == std::data(kProxyUnsignedHeaders) &&
+      list.size() == std::size(kProxyUnsignedHeaders))
+    return kProxy.contains(name);
+  if (list.data() == std::data(kSdkUnsignedHeaders) &&
+      list.size() == std::size(kSdkUnsignedHeaders))
+    return kSdk.contains(name);
+  return name_in(name, list);
 }
 
 void normalize_path(std::string_view path, std::string& out) {
@@ -294,7 +394,7 @@ void append_canonical_headers(std::vector<CanonicalHeader>& headers, std::string
   char* n = names_begin + names_at;
   for (size_t i = 0; i < headers.size();) {
     std::string_view name = headers[i].name;
-    std::memcpy(p, name.data(), name.size());
+    copy_short(p, name.data(), name.size());
     p += name.size();
     *p++ = ':';
     p = trimmed_into(headers[i].value, p);
@@ -305,7 +405,7 @@ void append_canonical_headers(std::vector<CanonicalHeader>& headers, std::string
     }
     *p++ = '\n';
     if (n != names_begin) *n++ = ';';
-    std::memcpy(n, name.data(), name.size());
+    copy_short(n, name.data(), name.size());
     n += name.size();
     i = j;
   }
@@ -600,6 +700,15 @@ void canonical_uri(std::string_view wire_path, bool normalize, bool double_encod
       out.append(wire_path);
     return;
   }
+  // A path from '/' without empty or dot segments is its own normal form.
+  if (wire_path.front() == '/' && wire_path.find("//") == std::string_view::npos &&
+      wire_path.find("/.") == std::string_view::npos) {
+    if (double_encode)
+      uri_encode(wire_path, false, out);
+    else
+      out.append(wire_path);
+    return;
+  }
   thread_local std::string normalized;
   normalized.clear();
   normalize_path(wire_path, normalized);
@@ -787,7 +896,6 @@ bool sign_request(const RequestView& request, const Credentials& credentials,
   s.headers.resize(request.headers.size() + 3);
   detail::CanonicalHeader* chosen = s.headers.data();
   char* arena = s.names.data();
-  const uint64_t unsigned_lengths = length_mask(params.unsigned_headers);
   for (const auto& h : request.headers) {
     std::string_view name(arena, h.name.size());
     arena = lower_into(h.name, arena);
@@ -797,7 +905,7 @@ bool sign_request(const RequestView& request, const Credentials& credentials,
       if (params.add_content_sha256_header) continue;
       given_content_sha = h.value;
     }
-    if (may_be_in(name, unsigned_lengths, params.unsigned_headers)) continue;
+    if (is_unsigned_header(name, params.unsigned_headers)) continue;
     *chosen++ = {name, h.value};
   }
   if (given_content_sha.empty()) {
@@ -850,10 +958,9 @@ bool sign_request(const RequestView& request, const Credentials& credentials,
 
 size_t SigningOutput::headers(std::array<HeaderField, 4>& list) const {
   size_t n = 0;
-  if (!session_token.empty()) list[n++] = {"X-Amz-Security-Token", session_token};
-  list[n++] = {"X-Amz-Date", amz_date};
-  if (!content_sha256.empty()) list[n++] = {"x-amz-content-sha256", content_sha256};
-  list[n++] = {"Authorization", authorization};
+  for_each_header([&](std::string_view name, std::string_view value) {
+    list[n++] = {name, value};
+  });
   return n;
 }
 
@@ -937,8 +1044,9 @@ bool presign_request(const RequestView& request, const Credentials& credentials,
 }
 
 bool is_viewer_signing_header(std::string_view name) {
-  if (iequals(name, "authorization")) return true;
-  return name.size() >= 6 && iequals(name.substr(0, 6), "x-amz-");
+  if (name.size() < 6) return false;
+  if ((name[0] | 0x20) == 'a') return iequals(name, "authorization");
+  return (name[0] | 0x20) == 'x' && iequals(name.substr(0, 6), "x-amz-");
 }
 
 namespace {

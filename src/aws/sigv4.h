@@ -121,6 +121,16 @@ struct SigningOutput {
   // The headers to set, in the order aws-c-auth appends them (session token, date,
   // payload hash, authorization). Views into this object. Returns how many were written.
   size_t headers(std::array<HeaderField, 4>& out) const;
+  // The same headers, each handed to f(name, value) (no list to clear and fill).
+  template <class F>
+  void for_each_header(F&& f) const {
+    if (!session_token.empty())
+      f(std::string_view("X-Amz-Security-Token"), std::string_view(session_token));
+    f(std::string_view("X-Amz-Date"), std::string_view(amz_date));
+    if (!content_sha256.empty())
+      f(std::string_view("x-amz-content-sha256"), std::string_view(content_sha256));
+    f(std::string_view("Authorization"), std::string_view(authorization));
+  }
 };
 
 // Header-based signing. Returns false (and sets out.error) only for unusable input: no Host

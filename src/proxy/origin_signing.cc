@@ -70,8 +70,9 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
     payload = sigv4::Payload::unsigned_payload();
   }
   thread_local std::vector<sigv4::HeaderField> fields;  // reused: no allocation per request
-  fields.clear();
-  for (const auto& h : headers) fields.push_back({h.name, h.value});
+  fields.resize(headers.size());
+  size_t i = 0;
+  for (const auto& h : headers) fields[i++] = {h.name, h.value};
   sigv4::RequestView view{method, target.substr(0, q),
                           q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
                           fields, payload};
@@ -79,11 +80,10 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
   static thread_local sigv4::SigningOutput out;  // reused buffers
   if (!sigv4::sign_request(view, creds, params, out))
     return {500, "invalid_request", "cannot sign the origin request: " + out.error};
-  std::array<sigv4::HeaderField, 4> add;
-  size_t n = out.headers(add);
   // None of these is present any more (Authorization and X-Amz-* went above): add, not set.
-  headers.list().reserve(headers.size() + n);
-  for (size_t i = 0; i < n; ++i) headers.add(add[i].name, add[i].value);
+  headers.list().reserve(headers.size() + 4);
+  out.for_each_header(
+      [&headers](std::string_view name, std::string_view value) { headers.add(name, value); });
   return {};
 }
 

@@ -190,11 +190,16 @@ std::string reference_trimall(std::string_view v) {
 
 TEST(Signer, CanonicalHeaderValuesMatchAPlainTrimall) {
   std::mt19937 rng(3);
-  const char alphabet[] = {'a', 'B', ' ', ' ', '\t', '\r', '\n', '\v', '\f', ','};
-  for (int round = 0; round < 2000; ++round) {
+  // Dense whitespace, and long runs without it (copied eight bytes at a time), with bytes
+  // just around ' ' and from 0x80.
+  const std::string dense = {'a', 'B', ' ', ' ', '\t', '\r', '\n', '\v', '\f', ','};
+  const std::string sparse = {'a', 'B', 'z', '!', '\x1f', '\x7f', '\x80', '\xa0', ' ', '\t'};
+  for (int round = 0; round < 4000; ++round) {
+    const std::string& alphabet = round % 2 ? sparse : dense;
     std::string v;
-    size_t n = rng() % 14;
-    for (size_t i = 0; i < n; ++i) v.push_back(alphabet[rng() % sizeof alphabet]);
+    size_t n = rng() % (round % 2 ? 40 : 14);
+    for (size_t i = 0; i < n; ++i)
+      v.push_back(alphabet[rng() % (round % 4 == 1 ? 8 : alphabet.size())]);
     std::vector<HeaderField> h{{"Host", "h"}, {"X-V", v}};
     RequestView r{"GET", "/", "", h, Payload::body("")};
     auto p = params_for("svc", "us-east-1", *parse_amz_date("20150830T123600Z"));
@@ -203,6 +208,25 @@ TEST(Signer, CanonicalHeaderValuesMatchAPlainTrimall) {
     ASSERT_TRUE(sign_request(r, kCreds, p, out));
     EXPECT_NE(out.canonical_request.find("\nx-v:" + reference_trimall(v) + "\n"), std::string::npos)
         << '"' << v << '"';
+  }
+}
+
+TEST(Signer, HeaderNamesAreLowercasedOnlyInAsciiLetters) {
+  // Bytes next to 'A'..'Z' and the same with the high bit set stay as they are; long names
+  // are lowercased eight bytes at a time.
+  std::string name = "X-Long-Header-Name-@[`{AZaz09";
+  name += "\xc1\xda\x80\xff-ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::string lower;
+  for (char c : name) lower.push_back(c >= 'A' && c <= 'Z' ? char(c + 32) : c);
+  for (size_t cut = 1; cut <= name.size(); ++cut) {
+    std::vector<HeaderField> h{{"Host", "h"}, {std::string_view(name).substr(0, cut), "v"}};
+    RequestView r{"GET", "/", "", h, Payload::body("")};
+    auto p = params_for("svc", "us-east-1", *parse_amz_date("20150830T123600Z"));
+    p.keep_intermediates = true;
+    SigningOutput out;
+    ASSERT_TRUE(sign_request(r, kCreds, p, out));
+    EXPECT_NE(out.canonical_request.find("\n" + lower.substr(0, cut) + ":v\n"), std::string::npos)
+        << cut;
   }
 }
 
