@@ -1,5 +1,6 @@
 #include "proxy/origin_signing.h"
 
+#include <ctime>
 #include <vector>
 
 #include "aws/sigv4.h"
@@ -57,7 +58,10 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
   headers.set("Host", authority_of(origin));  // the origin's own host, whatever was forwarded
 
   size_t q = target.find('?');
-  auto params = sigv4::params_for(cfg.service, cfg.region, std::chrono::system_clock::now());
+  // The signature carries whole seconds: time() (the kernel's current second, what the Date
+  // header uses too) costs no clock read, unlike system_clock::now().
+  auto params = sigv4::params_for(cfg.service, cfg.region,
+                                  std::chrono::system_clock::from_time_t(std::time(nullptr)));
   sigv4::Payload payload = sigv4::Payload::body(body);
   if (body.size() > cfg.max_signed_body) {
     if (cfg.service != "s3")
@@ -81,7 +85,9 @@ SigningError sign_origin_request(const config::Origin& origin, const aws::Creden
   if (!sigv4::sign_request(view, creds, params, out))
     return {500, "invalid_request", "cannot sign the origin request: " + out.error};
   // None of these is present any more (Authorization and X-Amz-* went above): add, not set.
-  headers.list().reserve(headers.size() + 4);
+  size_t n = 0;
+  out.for_each_header([&n](std::string_view, std::string_view) { ++n; });
+  headers.list().reserve(headers.size() + n);  // at most one move of the list, usually none
   out.for_each_header(
       [&headers](std::string_view name, std::string_view value) { headers.add(name, value); });
   return {};
