@@ -162,13 +162,20 @@ struct KeyCache {
   size_t next = 0;
 };
 
-// Merge-free insertion sort: stable, and unlike std::stable_sort it never allocates. Names
-// are lowercase, so byte order is the canonical order.
+// Names are lowercase, so byte order is the canonical order. Most differ in their first
+// byte: decided without a memcmp call.
+bool name_after(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0])
+    return static_cast<unsigned char>(a[0]) > static_cast<unsigned char>(b[0]);
+  return a > b;
+}
+
+// Merge-free insertion sort: stable, and unlike std::stable_sort it never allocates.
 void sort_headers(std::vector<detail::CanonicalHeader>& h) {
   for (size_t i = 1; i < h.size(); ++i) {
     auto cur = h[i];
     size_t j = i;
-    while (j > 0 && h[j - 1].name > cur.name) {
+    while (j > 0 && name_after(h[j - 1].name, cur.name)) {
       h[j] = h[j - 1];
       --j;
     }
@@ -295,6 +302,7 @@ bool name_in(std::string_view name, std::span<const std::string_view> lower_name
 // of every signature, and against a bucket it compares at most a few names of the right size.
 template <size_t N>
 struct NameIndex {
+  static_assert(N < 256, "bucket bounds are bytes");
   static constexpr size_t kLong = 64;  // names this long or longer share the last bucket
   std::array<std::string_view, N> names{};
   std::array<uint8_t, kLong + 2> first{};  // bucket L: names[first[L] .. first[L + 1])
@@ -674,8 +682,13 @@ void uri_encode(std::string_view in, bool encode_slash, std::string& out) {
   out.resize(at + 3 * in.size());
   char* const start = out.data() + at;
   char* p = start;
+  static constexpr std::array<bool, 256> kUnreserved = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = is_unreserved(static_cast<unsigned char>(c));
+    return t;
+  }();
   for (unsigned char c : in) {
-    if (is_unreserved(c) || (c == '/' && !encode_slash)) {
+    if (kUnreserved[c] || (c == '/' && !encode_slash)) {
       *p++ = static_cast<char>(c);
     } else {
       p[0] = '%';
@@ -701,8 +714,13 @@ void canonical_uri(std::string_view wire_path, bool normalize, bool double_encod
     return;
   }
   // A path from '/' without empty or dot segments is its own normal form.
-  if (wire_path.front() == '/' && wire_path.find("//") == std::string_view::npos &&
-      wire_path.find("/.") == std::string_view::npos) {
+  auto plain_segments = [](std::string_view path) {
+    if (path.front() != '/') return false;
+    for (size_t i = 0; i + 1 < path.size(); ++i)
+      if (path[i] == '/' && (path[i + 1] == '/' || path[i + 1] == '.')) return false;
+    return true;
+  };
+  if (plain_segments(wire_path)) {
     if (double_encode)
       uri_encode(wire_path, false, out);
     else
