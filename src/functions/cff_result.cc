@@ -1,11 +1,13 @@
 // CloudFront Functions result validation (aws-formats §2.1–2.3). Like lambda_result.cc:
 // read everything into locals, write to the message only when the whole result is valid.
 #include <algorithm>
+#include <charconv>
 
 #include "core/base64.h"
 #include "core/strings.h"
 #include "functions/cff_event.h"
 #include "functions/cff_model.h"
+#include "functions/cff_record.h"
 #include "functions/headers_rules.h"
 #include "functions/result_json.h"
 
@@ -37,6 +39,22 @@ std::string_view map_name(MapKind k) {
   }
 }
 
+// What a value (and a cookie's attributes) may hold; query values are encoded on the way out.
+Fail check_entry_text(const Judge& judge, const std::string& at, MapKind kind, const CffEntry& e) {
+  if (kind == MapKind::Query) return std::nullopt;
+  bool cookie = kind == MapKind::RequestCookies || kind == MapKind::ResponseCookies;
+  for (const std::string* text : {&e.value, e.attributes ? &*e.attributes : nullptr}) {
+    if (!text) continue;
+    size_t bad = find_invalid_value_char(*text);
+    if (bad == std::string::npos && cookie && text == &e.value) bad = text->find(';');
+    if (bad != std::string::npos)
+      return judge.fail(at + (text == &e.value ? ".value" : ".attributes") +
+                            " contains the invalid character " + describe_byte((*text)[bad]),
+                        kCffValidation);
+  }
+  return std::nullopt;
+}
+
 Fail read_entry(const Judge& judge, const Json& e, const std::string& at, MapKind kind,
                 CffEntry& out) {
   if (!e.is_object())
@@ -57,15 +75,29 @@ Fail read_entry(const Judge& judge, const Json& e, const std::string& at, MapKin
       if (!a->get_ref<const std::string&>().empty()) out.attributes = a->get<std::string>();
     }
   }
-  if (kind == MapKind::Query) return std::nullopt;  // encoded on the way out
-  bool cookie = kind == MapKind::RequestCookies || kind == MapKind::ResponseCookies;
-  for (const std::string* text : {&out.value, out.attributes ? &*out.attributes : nullptr}) {
-    if (!text) continue;
-    size_t bad = find_invalid_value_char(*text);
-    if (bad == std::string::npos && cookie && text == &out.value) bad = text->find(';');
-    if (bad != std::string::npos)
-      return judge.fail(at + (text == &out.value ? ".value" : ".attributes") +
-                            " contains the invalid character " + describe_byte((*text)[bad]),
+  return check_entry_text(judge, at, kind, out);
+}
+
+// What a key of a map may be.
+Fail check_name(const Judge& judge, MapKind kind, const std::string& name) {
+  std::string where(map_name(kind));
+  if (kind != MapKind::Query && !is_token(name))
+    return judge.fail(where + " has the key " + show(Json(name)) + ", which is not a valid " +
+                          (kind == MapKind::Headers ? "header" : "cookie") + " name",
+                      kCffValidation);
+  if (kind == MapKind::Headers) {
+    std::string at = where + "." + name;
+    if (!is_lowercase(name))
+      return judge.fail(where + " has the key '" + name +
+                            "': header names must be lowercase keys (write headers['" +
+                            to_lower(name) + "'] = {value: '...'})",
+                        kCffValidation);
+    if (is_disallowed_header(name))
+      return judge.fail(at + ": " + title_case_header(name) +
+                            " is a disallowed header; edge functions may not add it",
+                        kCffValidation);
+    if (name == "cookie" || name == "set-cookie")
+      return judge.fail(at + ": set cookies through `cookies`, not headers['" + name + "']",
                         kCffValidation);
   }
   return std::nullopt;
@@ -86,24 +118,7 @@ Fail read_map(const Judge& judge, const Json& j, MapKind kind, const CffMap& bef
     const std::string& name = it.key();
     const Json& e = it.value();
     std::string at = where + "." + name;
-    if (kind != MapKind::Query && !is_token(name))
-      return judge.fail(where + " has the key " + show(Json(name)) + ", which is not a valid " +
-                            (kind == MapKind::Headers ? "header" : "cookie") + " name",
-                        kCffValidation);
-    if (kind == MapKind::Headers) {
-      if (!is_lowercase(name))
-        return judge.fail(where + " has the key '" + name +
-                              "': header names must be lowercase keys (write headers['" +
-                              to_lower(name) + "'] = {value: '...'})",
-                          kCffValidation);
-      if (is_disallowed_header(name))
-        return judge.fail(at + ": " + title_case_header(name) +
-                              " is a disallowed header; edge functions may not add it",
-                          kCffValidation);
-      if (name == "cookie" || name == "set-cookie")
-        return judge.fail(at + ": set cookies through `cookies`, not headers['" + name + "']",
-                          kCffValidation);
-    }
+    if (auto f = check_name(judge, kind, name)) return f;
     if (e.is_string())
       return judge.fail(at + " must be an object {value: '...'}, got a string (write " + where +
                             "['" + name + "'] = {value: " + show(e) + "})",
@@ -339,6 +354,66 @@ Judge judge_for(const CffCall& call) {
                std::string(call.function_name)};
 }
 
+// The returned uri: starts with '/', no spaces or controls.
+Fail check_path(const Judge& judge, const std::string& path) {
+  if (path.empty() || path.front() != '/')
+    return judge.fail("uri must start with '/', got " + show(Json(path)), kCffValidation);
+  for (size_t i = 0; i < path.size(); ++i)
+    if (static_cast<unsigned char>(path[i]) <= 0x20 || path[i] == 0x7f)
+      return judge.fail("uri contains the invalid character " + describe_byte(path[i]) +
+                            " at offset " + std::to_string(i) + "; percent-encode it",
+                        kCffValidation);
+  return std::nullopt;
+}
+
+Failure method_changed(const Judge& judge, const http::Request& req, const Json& method) {
+  return judge.fail("method is read-only (the request was " + req.method +
+                        ", the function returned " + show(method) + ")",
+                    kCffValidation);
+}
+
+Fail check_length(const Judge& judge, const CffLimits& limits, const std::string& path,
+                  const std::string& query) {
+  if (path.size() + query.size() < limits.max_uri_and_query) return std::nullopt;
+  return judge.fail("uri + querystring are " + std::to_string(path.size() + query.size()) +
+                        " characters; they must be under " +
+                        std::to_string(limits.max_uri_and_query),
+                    kCffValidation);
+}
+
+// The last checks of a returned request (read-only headers, then the cookies: read_cookies
+// fills *cookies, or cookies is nullptr when the result has none and the Cookie header stays),
+// then the commit: req changes only here, and only when everything was valid.
+template <typename ReadCookies>
+Fail commit_request(const Judge& judge, EventType event, std::string path, std::string query,
+                    const CffMap& headers, ReadCookies&& read_cookies, const CffMap* cookies,
+                    http::Request& req) {
+  const auto& before = req.headers.list();
+  std::vector<http::Header> wire = wire_headers(headers, before);
+  if (auto v = read_only_violation(event, visible(before), wire))
+    return judge.fail(v->detail, kCffValidation);
+  if (auto f = read_cookies()) return f;
+  if (cookies) {
+    std::string line;
+    for (const auto& [name, entries] : *cookies)
+      for (const auto& e : entries) {
+        if (!line.empty()) line += "; ";
+        line += name + "=" + e.value;
+      }
+    if (!line.empty()) wire.push_back({"Cookie", std::move(line)});
+  } else {
+    for (const auto& x : before)
+      if (iequals(x.name, "cookie")) wire.push_back(x);
+  }
+  keep_hidden(wire, before);
+  req.headers.list() = std::move(wire);
+  req.path = std::move(path);
+  req.query = std::move(query);
+  req.has_query = !req.query.empty();
+  req.target = req.has_query ? req.path + "?" + req.query : req.path;
+  return std::nullopt;
+}
+
 std::string status_mistake() {
   return "returned a response with `status`; CloudFront Functions use `statusCode` "
          "(Lambda@Edge uses `status`)";
@@ -383,17 +458,9 @@ RequestResult apply_cff_request_result(const CffLimits& limits, const CffCall& c
     return failed(
         judge.fail("uri must be a string, got " + std::string(type_phrase(*uri)), kCffValidation));
   std::string path = uri->get<std::string>();
-  if (path.empty() || path.front() != '/')
-    return failed(judge.fail("uri must start with '/', got " + show(*uri), kCffValidation));
-  for (size_t i = 0; i < path.size(); ++i)
-    if (static_cast<unsigned char>(path[i]) <= 0x20 || path[i] == 0x7f)
-      return failed(judge.fail("uri contains the invalid character " + describe_byte(path[i]) +
-                                   " at offset " + std::to_string(i) + "; percent-encode it",
-                               kCffValidation));
+  if (auto f = check_path(judge, path)) return failed(std::move(*f));
   if (auto m = r.find("method"); m != r.end() && !(m->is_string() && *m == req.method))
-    return failed(judge.fail("method is read-only (the request was " + req.method +
-                                 ", the function returned " + show(*m) + ")",
-                             kCffValidation));
+    return failed(method_changed(judge, req, *m));
 
   const auto& before = req.headers.list();
   std::string query = req.query;
@@ -403,11 +470,7 @@ RequestResult apply_cff_request_result(const CffLimits& limits, const CffCall& c
       return failed(std::move(*f));
     query = query_string(m);
   }
-  if (path.size() + query.size() >= limits.max_uri_and_query)
-    return failed(judge.fail("uri + querystring are " + std::to_string(path.size() + query.size()) +
-                                 " characters; they must be under " +
-                                 std::to_string(limits.max_uri_and_query),
-                             kCffValidation));
+  if (auto f = check_length(judge, limits, path, query)) return failed(std::move(*f));
   auto h = r.find("headers");
   if (h == r.end())
     return failed(judge.fail("the returned request has no `headers` object; return event.request",
@@ -415,32 +478,117 @@ RequestResult apply_cff_request_result(const CffLimits& limits, const CffCall& c
   CffMap headers;
   if (auto f = read_map(judge, *h, MapKind::Headers, detail::cff_headers(before), headers))
     return failed(std::move(*f));
-  std::vector<http::Header> wire = wire_headers(headers, before);
-  if (auto v = read_only_violation(call.event, visible(before), wire))
-    return failed(judge.fail(v->detail, kCffValidation));
-  if (auto c = r.find("cookies"); c != r.end()) {
-    CffMap cookies;
-    if (auto f = read_map(judge, *c, MapKind::RequestCookies, detail::cff_request_cookies(before),
-                          cookies))
-      return failed(std::move(*f));
-    std::string line;
-    for (const auto& [name, entries] : cookies)
-      for (const auto& e : entries) {
-        if (!line.empty()) line += "; ";
-        line += name + "=" + e.value;
-      }
-    if (!line.empty()) wire.push_back({"Cookie", std::move(line)});
-  } else {
-    for (const auto& x : before)
-      if (iequals(x.name, "cookie")) wire.push_back(x);
+  CffMap cookies;
+  auto c = r.find("cookies");
+  if (auto f = commit_request(
+          judge, call.event, std::move(path), std::move(query), headers,
+          [&]() -> Fail {
+            if (c == r.end()) return std::nullopt;
+            return read_map(judge, *c, MapKind::RequestCookies, detail::cff_request_cookies(before),
+                            cookies);
+          },
+          c == r.end() ? nullptr : &cookies, req))
+    return failed(std::move(*f));
+  return result;
+}
+
+namespace {
+
+// A result record's fields (cff_record.h), read strictly: the runtime's own JavaScript wrote
+// it, so anything malformed is a fault of the runtime, not of the function.
+class RecordReader {
+ public:
+  explicit RecordReader(std::string_view text) : rest_(text) {}
+  std::string_view field() {
+    size_t end = rest_.find('\0');
+    if (end == std::string_view::npos) {
+      ok_ = false;
+      return {};
+    }
+    std::string_view f = rest_.substr(0, end);
+    rest_.remove_prefix(end + 1);
+    return f;
   }
-  keep_hidden(wire, before);
-  // Commit.
-  req.headers.list() = std::move(wire);
-  req.path = std::move(path);
-  req.query = std::move(query);
-  req.has_query = !req.query.empty();
-  req.target = req.has_query ? req.path + "?" + req.query : req.path;
+  size_t count() {
+    std::string_view f = field();
+    size_t n = 0;
+    auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), n);
+    if (ec != std::errc() || end != f.data() + f.size() || f.empty()) ok_ = false;
+    return ok_ ? n : 0;
+  }
+  // A name with several values is a map the function did not read, as it was shown: each value
+  // is kept, as the JSON way's edit rule keeps an untouched multiValue.
+  void map(CffMap& out, std::string_view shown) {
+    if (rest_.starts_with(std::string_view("=\0", 2))) {
+      rest_.remove_prefix(2);
+      RecordReader original(shown);
+      original.map(out, {});
+      ok_ = ok_ && original.ok();
+      return;
+    }
+    size_t names = count();
+    if (names > rest_.size()) ok_ = false;  // each name takes at least three bytes
+    for (size_t i = 0; ok_ && i < names; ++i) {
+      std::string name(field());
+      size_t values = count();
+      if (values == 0 || values > rest_.size()) ok_ = false;
+      std::vector<CffEntry> entries;
+      for (size_t k = 0; ok_ && k < values; ++k) entries.push_back({std::string(field()), {}});
+      if (ok_) out.emplace_back(std::move(name), std::move(entries));
+    }
+  }
+  bool ok() const { return ok_ && rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
+
+Fail check_map_texts(const Judge& judge, MapKind kind, const CffMap& m) {
+  for (const auto& [name, entries] : m) {
+    if (auto f = check_name(judge, kind, name)) return f;
+    for (const auto& e : entries)
+      if (auto f = check_entry_text(judge, std::string(map_name(kind)) + "." + name, kind, e))
+        return f;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+RequestResult apply_cff_request_record(const CffLimits& limits, const CffCall& call,
+                                       const CffRequestRecord& shown, std::string_view record,
+                                       http::Request& req) {
+  RequestResult result;
+  auto failed = [&](Failure f) {
+    result.failure = std::move(f);
+    return std::move(result);
+  };
+  Judge judge = judge_for(call);
+  if (record.size() > limits.max_result_bytes)
+    return failed(judge.fail("returned a request of " + std::to_string(record.size()) +
+                                 " bytes; the limit is " + std::to_string(limits.max_result_bytes),
+                             kCffValidation));
+  RecordReader reader(record);
+  std::string_view method = reader.field();
+  std::string path(reader.field());
+  CffMap query, headers, cookies;
+  const CffRecordParts parts = shown.parts();
+  reader.map(query, parts.query);
+  reader.map(headers, parts.headers);
+  reader.map(cookies, parts.cookies);
+  if (!reader.ok())
+    return failed(Failure{502, judge.prefix + ": internal error: the runtime returned a malformed "
+                                              "request record"});
+  if (auto f = check_path(judge, path)) return failed(std::move(*f));
+  if (method != req.method) return failed(method_changed(judge, req, Json(std::string(method))));
+  std::string query_text = query_string(query);
+  if (auto f = check_length(judge, limits, path, query_text)) return failed(std::move(*f));
+  if (auto f = check_map_texts(judge, MapKind::Headers, headers)) return failed(std::move(*f));
+  if (auto f = commit_request(
+          judge, call.event, std::move(path), std::move(query_text), headers,
+          [&] { return check_map_texts(judge, MapKind::RequestCookies, cookies); }, &cookies, req))
+    return failed(std::move(*f));
   return result;
 }
 

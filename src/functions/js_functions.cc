@@ -1,5 +1,7 @@
 #include "functions/js_functions.h"
 
+#include "functions/cff_record.h"
+
 namespace eg::functions {
 
 namespace {
@@ -91,13 +93,20 @@ std::optional<Failure> CloudFrontFunction::failure_of(const CffOutcome& o) const
 }
 
 RequestResult CloudFrontFunction::on_request_now(const Context& c, http::Request& req) {
-  CffOutcome o = run_cff(*script_, build_cff_event(c, req, nullptr));
+  // The request record (cff_record.h) is reused by the thread's calls: no allocation.
+  thread_local CffRequestRecord record;
+  const bool by_record = build_cff_request_record(c, req, record);
+  CffOutcome o = by_record ? run_cff_request_record(*script_, record.parts())
+                           : run_cff(*script_, build_cff_event(c, req, nullptr));
   RequestResult r;
+  const CffCall call{c.event, settings_.display_name};
   if (auto f = failure_of(o)) {
     r.failure = std::move(f);
   } else {
-    r = apply_cff_request_result(settings_.limits, CffCall{c.event, settings_.display_name},
-                                 o.result_json, req);
+    if (!o.result_record.empty())
+      r = apply_cff_request_record(settings_.limits, call, record, o.result_record, req);
+    else if (!o.request_unchanged)
+      r = apply_cff_request_result(settings_.limits, call, o.result_json, req);
     if (!r.failure && !r.answer && o.origin) {
       std::string error;
       r.origin = origin_of(*o.origin, c.origin, error);

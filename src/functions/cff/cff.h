@@ -7,8 +7,8 @@
 // Threads: a CffScript is immutable and shared by every thread. run_cff() uses the calling
 // thread's own JSContext (created on first use, kept for the thread's life) and, inside it, one
 // global per script (compiled on the thread's first call of that script, kept while the script
-// lives). A call therefore costs the JSON parse of the event, the handler and the JSON
-// stringification of its result; nothing is compiled or created per call.
+// lives). A call therefore costs making the event (from a request record on viewer-request,
+// from JSON otherwise), the handler and reading its result; nothing is compiled per call.
 //
 // Everything reported to the caller is a value (CffOutcome, an error string): no exceptions.
 #pragma once
@@ -95,6 +95,10 @@ enum class CffFailure : uint8_t {
 struct CffOutcome {
   bool ok = false;
   std::string result_json;  // JSON.stringify(returned value), when ok
+  // run_cff_request_record: the returned request as a record (cff_record.h), when ok and the
+  // result is a plain request; result_json is then empty.
+  std::string result_record;
+  bool request_unchanged = false;  // ... or it returned the request exactly as it was shown
   CffFailure failure = CffFailure::None;
   // A JavaScript error carries its position ("fns/a.js:4:9: TypeError: x is undefined");
   // the other failures do not name the function ("stopped: exceeded its compute budget of
@@ -113,5 +117,15 @@ struct CffOutcome {
 // closures...) of the script beyond its state after load; large malloc'd buffers (long string
 // contents, typed array data) are not counted by SpiderMonkey's heap limit.
 CffOutcome run_cff(const CffScript& script, std::string_view event_json);
+
+// A viewer-request event as a request record (src/functions/cff_record.h) in its four parts:
+// the head fields (context, viewer, method, uri), then the querystring, headers and cookies.
+struct CffRecordParts {
+  std::string_view head, query, headers, cookies;
+};
+
+// The same with the event given as a request record: no JSON on the way in, and a returned
+// plain request comes back in result_record (or as request_unchanged).
+CffOutcome run_cff_request_record(const CffScript& script, const CffRecordParts& record);
 
 }  // namespace eg::functions

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/strings.h"
 #include "functions/cff/cff.h"
 #include "functions/cff/watchdog.h"
 
@@ -282,7 +283,8 @@ ScriptInstance* ThreadRuntime::instance(const CffScript& script, std::string& er
   JSAutoRealm ar(cx_, inst->global);
   const CffOptions& opt = script.options();
   JS::RootedValue json(cx_);
-  if (!JS::InitRealmStandardClasses(cx_) || !install_prelude(cx_, opt.version) ||
+  RecordAdapters adapters{&inst->build_request_event, &inst->flatten_request};
+  if (!JS::InitRealmStandardClasses(cx_) || !install_prelude(cx_, opt.version, adapters) ||
       !JS_GetProperty(cx_, inst->global, "JSON", &json) || !json.isObject()) {
     error = script.name() + ": runtime setup failed: " + take_exception_message(cx_);
     return nullptr;
@@ -386,7 +388,32 @@ namespace eg::functions {
 using cff::CallState;
 using cff::ThreadRuntime;
 
-CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
+namespace {
+
+// The event as SpiderMonkey should see it: a JSON text, or a request record. A record's bytes
+// become characters as the JSON event's writer makes them (append_json_string): UTF-8 where
+// well formed, a stray byte as its ISO-8859-1 character.
+JSString* new_record_string(JSContext* cx, std::string_view record) {
+  size_t i = 0;
+  while (i < record.size() && static_cast<unsigned char>(record[i]) < 0x80) ++i;
+  if (i == record.size()) return JS_NewStringCopyN(cx, record.data(), record.size());
+  std::string utf8(record.substr(0, i));
+  while (i < record.size()) {
+    if (size_t n = utf8_sequence_length(record, i)) {
+      utf8.append(record.substr(i, n));
+      i += n;
+    } else {
+      append_utf8(utf8, static_cast<unsigned char>(record[i++]));
+    }
+  }
+  return cff::new_string_utf8(cx, utf8);
+}
+
+// run_cff and run_cff_request_record: one call of the handler. With a record, the event is
+// built from it and a plain returned request comes back as a record (out.result_record);
+// anything else comes back as JSON.
+CffOutcome call_handler(const CffScript& script, std::string_view event_json,
+                        const CffRecordParts* record) {
   CffOutcome out;
   std::string error;
   ThreadRuntime* rt = ThreadRuntime::get(error);
@@ -423,10 +450,32 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
   JS::RootedValue result(cx);
   {
     JS::RootedValue event(cx);
-    JS::RootedString text(cx, cff::new_string_utf8(cx, event_json));
-    if (!text || !JS_ParseJSON(cx, text, &event)) {
+    bool made = false;
+    if (record) {
+      JS::RootedValueArray<4> parts(cx);
+      made = true;
+      for (size_t i = 0; i < 4 && made; ++i) {
+        std::string_view part = i == 0   ? record->head
+                                : i == 1 ? record->query
+                                : i == 2 ? record->headers
+                                         : record->cookies;
+        JSString* text = new_record_string(cx, part);
+        if (text) parts[i].setString(text);
+        made = text != nullptr;
+      }
+      made =
+          made && JS::Call(cx, JS::UndefinedHandleValue, inst->build_request_event, parts, &event);
+    } else {
+      JS::RootedString text(cx, cff::new_string_utf8(cx, event_json));
+      made = text && JS_ParseJSON(cx, text, &event);
+    }
+    if (!made && !JS_IsExceptionPending(cx)) {
+      step = Step::Threw;  // stopped (compute budget or memory) while the event was made
+    } else if (!made) {
       step = Step::BadEvent;
-      invalid = "the event is not valid JSON: " + cff::take_exception_message(cx);
+      invalid = std::string(record ? "the event record could not be read: "
+                                   : "the event is not valid JSON: ") +
+                cff::take_exception_message(cx);
     } else if (JS::Call(cx, JS::UndefinedHandleValue, inst->handler, JS::HandleValueArray(event),
                         &result)) {
       step = Step::Ok;
@@ -460,16 +509,27 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
             "the handler returned undefined (return event.request, event.response or a "
             "response object)";
       } else {
-        JS::RootedValue json(cx);
-        if (!JS::Call(cx, JS::UndefinedHandleValue, inst->stringify, JS::HandleValueArray(result),
-                      &json)) {
-          step = Step::Threw;
-        } else if (!json.isString()) {
-          step = Step::Invalid;
-          invalid = "the handler's result cannot be represented as JSON";
+        JS::RootedValue flat(cx);
+        if (record && !JS::Call(cx, JS::UndefinedHandleValue, inst->flatten_request,
+                                JS::HandleValueArray(result), &flat)) {
+          step = Step::Threw;  // a getter of the result threw (JSON.stringify would too)
+        } else if (flat.isTrue()) {
+          out.request_unchanged = true;
+        } else if (flat.isString()) {
+          JS::RootedString flat_text(cx, flat.toString());
+          if (!cff::to_utf8(cx, flat_text, out.result_record)) step = Step::Threw;
         } else {
-          JS::RootedString json_text(cx, json.toString());
-          if (!cff::to_utf8(cx, json_text, out.result_json)) step = Step::Threw;
+          JS::RootedValue json(cx);
+          if (!JS::Call(cx, JS::UndefinedHandleValue, inst->stringify, JS::HandleValueArray(result),
+                        &json)) {
+            step = Step::Threw;
+          } else if (!json.isString()) {
+            step = Step::Invalid;
+            invalid = "the handler's result cannot be represented as JSON";
+          } else {
+            JS::RootedString json_text(cx, json.toString());
+            if (!cff::to_utf8(cx, json_text, out.result_json)) step = Step::Threw;
+          }
         }
       }
     }
@@ -490,6 +550,7 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
     return out;
   }
   out.result_json.clear();
+  out.result_record.clear();
   rt->jobs().clear();
   if (step == Step::Invalid || step == Step::BadEvent) {
     out.failure = step == Step::Invalid ? CffFailure::InvalidResult : CffFailure::Internal;
@@ -512,6 +573,16 @@ CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
     out.error = std::move(message);
   }
   return out;
+}
+
+}  // namespace
+
+CffOutcome run_cff(const CffScript& script, std::string_view event_json) {
+  return call_handler(script, event_json, nullptr);
+}
+
+CffOutcome run_cff_request_record(const CffScript& script, const CffRecordParts& record) {
+  return call_handler(script, {}, &record);
 }
 
 }  // namespace eg::functions

@@ -59,8 +59,11 @@ struct ScriptInstance {
   // The realm's own JSON.stringify, taken before user code runs (which may replace it): a
   // string result is copied out faster than JS_Stringify's UTF-16 chunks.
   JS::PersistentRootedValue stringify;
+  JS::PersistentRootedValue build_request_event;
+  JS::PersistentRootedValue flatten_request;
   size_t heap_baseline = 0;  // GC heap bytes after creation (and a GC)
-  explicit ScriptInstance(JSContext* cx) : global(cx), handler(cx), stringify(cx) {}
+  explicit ScriptInstance(JSContext* cx)
+      : global(cx), handler(cx), stringify(cx), build_request_event(cx), flatten_request(cx) {}
 };
 
 // One per thread that runs CloudFront Functions; created on first use, destroyed at thread exit.
@@ -98,7 +101,6 @@ class ThreadRuntime {
   std::unordered_map<uint64_t, std::unique_ptr<ScriptInstance>> instances_;
   std::unique_ptr<JS::PersistentRootedObject> tools_global_;
   size_t heap_limit_ = 0;
-  friend CffOutcome eg::functions::run_cff(const CffScript&, std::string_view);
 };
 
 // The pending exception as "file:line:col: Name: message" (clears it). "" if none is pending
@@ -120,8 +122,15 @@ extern const JSFunctionSpec kCloudfrontNatives[];  // modules/cloudfront.cc: log
 std::string find_v1_declarations(ThreadRuntime& rt, const std::string& name,
                                  const std::string& source);
 
-// Installs console, require and the 2.0 Buffer/1.0 String byte methods in the current global.
-bool install_prelude(JSContext* cx, CffRuntimeVersion version);
+// The prelude's request-record functions of one global (cff_record.h).
+struct RecordAdapters {
+  JS::MutableHandleValue build_request_event;  // (record text) -> event
+  JS::MutableHandleValue flatten_request;      // (result) -> record text, or null
+};
+
+// Installs console, require and the 2.0 Buffer/1.0 String byte methods in the current global,
+// and hands back its request-record functions (never visible to the function's code).
+bool install_prelude(JSContext* cx, CffRuntimeVersion version, RecordAdapters& adapters);
 
 // String helpers shared by the natives.
 bool to_utf8(JSContext* cx, JS::HandleString s, std::string& out);
