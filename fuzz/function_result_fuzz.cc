@@ -1,5 +1,6 @@
-// A handler's result on fuzz bytes, judged as Lambda@Edge for each of the four events and as
-// a CloudFront Function for both viewer events. Nothing may crash or leak, and what comes
+// A handler's result on fuzz bytes, judged as Lambda@Edge for each of the four events, as a
+// CloudFront Function for both viewer events, and as the request record a CloudFront Function
+// on viewer-request returns through the runtime (cff_record.h). Nothing may crash or leak, and what comes
 // out must be coherent: a failure is a 502 naming the function and leaves the message as it
 // was; an accepted result never puts CR, LF or NUL into a header line, never gives a status
 // outside 200-599, and a request's uri starts with '/'.
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "functions/cff_event.h"
+#include "functions/cff_record.h"
 #include "functions/lambda_event.h"
 
 namespace {
@@ -69,15 +71,26 @@ void check_failure(const std::optional<Failure>& f, std::string_view input) {
         input);
 }
 
-void judge_request(EventType event, bool cff, bool include_body, std::string_view input) {
+enum class Form { Lambda, CffJson, CffRecord };
+
+void judge_request(EventType event, Form form, bool include_body, std::string_view input) {
   OriginInfo origin;
   origin.domain_name = "example.org";
   http::Request req = sample_request();
   const http::Request before = req;
-  RequestResult r =
-      cff ? apply_cff_request_result({}, CffCall{event, "fns/fuzz.js"}, input, req)
-          : apply_lambda_request_result({}, LambdaCall{event, "fns/fuzz.js", include_body, &origin},
-                                        input, req);
+  RequestResult r;
+  if (form == Form::CffRecord) {
+    Context c;
+    c.event = event;
+    CffRequestRecord shown;
+    check(build_cff_request_record(c, before, shown), "the sample has no record", input);
+    r = apply_cff_request_record({}, CffCall{event, "fns/fuzz.js"}, shown, input, req);
+  } else if (form == Form::CffJson) {
+    r = apply_cff_request_result({}, CffCall{event, "fns/fuzz.js"}, input, req);
+  } else {
+    r = apply_lambda_request_result({}, LambdaCall{event, "fns/fuzz.js", include_body, &origin},
+                                    input, req);
+  }
   if (r.failure) {
     check_failure(r.failure, input);
     check(!r.answer && !r.origin, "a failure with an answer or an origin", input);
@@ -124,12 +137,13 @@ void judge_response(EventType event, bool cff, std::string_view input) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  judge_request(EventType::ViewerRequest, false, false, input);
-  judge_request(EventType::ViewerRequest, false, true, input);
-  judge_request(EventType::OriginRequest, false, true, input);
+  judge_request(EventType::ViewerRequest, Form::Lambda, false, input);
+  judge_request(EventType::ViewerRequest, Form::Lambda, true, input);
+  judge_request(EventType::OriginRequest, Form::Lambda, true, input);
   judge_response(EventType::OriginResponse, false, input);
   judge_response(EventType::ViewerResponse, false, input);
-  judge_request(EventType::ViewerRequest, true, false, input);
+  judge_request(EventType::ViewerRequest, Form::CffJson, false, input);
+  judge_request(EventType::ViewerRequest, Form::CffRecord, false, input);
   judge_response(EventType::ViewerResponse, true, input);
   return 0;
 }
