@@ -351,14 +351,18 @@ ScriptInstance* ThreadRuntime::instance(const CffScript& script, std::string& er
   inst->handler = found;
 
   // The script's memory is counted from here: collect what loading left behind, then allow
-  // this much more heap (the latest instance's baseline includes every earlier one's).
+  // this much more heap (the latest instance's baseline includes every earlier one's), plus
+  // the nursery's own chunk. The nursery's chunk is allocated under the same limit: without its
+  // room, the first GC at the limit leaves the context with no nursery, every object of every
+  // call is made in the tenured heap, and the heap fills with garbage every few hundred calls,
+  // each time costing a full GC of every script's global.
   JS_GC(cx_);
   inst->heap_baseline = JS_GetGCParameter(cx_, JSGC_BYTES);
   size_t allowance = opt.memory_bytes;
   for (const auto& kv : instances_)
     if (auto s = kv.second->script.lock())
       allowance = std::max(allowance, s->options().memory_bytes);
-  set_heap_limit(inst->heap_baseline + allowance);
+  set_heap_limit(inst->heap_baseline + allowance + kMaxNurseryBytes);
   return instances_.emplace(script.id(), std::move(inst)).first->second.get();
 }
 

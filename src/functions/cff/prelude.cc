@@ -293,25 +293,22 @@ define(G, 'require', function require(name) {
 // Request records (src/functions/cff_record.h): the viewer-request event made from the
 // record's four parts (head fields, then the querystring, headers and cookies maps), and a
 // returned request read back into a record — true when it is the request as shown, null when
-// it is anything but a plain request (a response, a multiValue, a value that is not a
-// string...), which the runtime then stringifies for the gateway's JSON judge.
-// A map's objects are made when the function first reads it (an own accessor that turns itself
-// into a data property), and a map never read goes back as the text it came as: a function that
-// does not look at the cookies pays nothing for them. The built-ins used here are taken now,
-// before the function's code runs and can replace them.
+// it is anything but a plain request (a response, a changed multiValue, a value that is not a
+// string...), which the runtime then stringifies for the gateway's JSON judge. A map that is
+// as it was shown goes back as "=", so the gateway keeps its bytes as they came.
+// Everything made here is young garbage for the nursery: no accessors (their getter/setter
+// pairs are tenured cells, which filled the heap and cost a full GC every few hundred calls).
+// Object.keys and Array.isArray are taken now, before the function's code runs; split and
+// indexOf are called as methods, which the JIT inlines (a function that replaces them changes
+// its own events).
 const NUL = '\u0000';
-const MAPS = ['querystring', 'headers', 'cookies'];
 const AS_SHOWN = '=' + NUL;
-const splitText = Function.prototype.call.bind(String.prototype.split);
-const indexOfText = Function.prototype.call.bind(String.prototype.indexOf);
 const keysOf = Object.keys;
 const isArray = Array.isArray;
 const defineProperty = Object.defineProperty;
-const tryDefine = Reflect.defineProperty;
-const defineData = (o, name, value) =>
-  defineProperty(o, name, { value, writable: true, enumerable: true, configurable: true });
 
-// A map's segment: its number of names, then per name the name, its number of values, values.
+// A map's segment, split: its number of names, then per name the name, its number of values
+// and the values.
 const readMap = (fields) => {
   const map = {};
   const names = +fields[0];
@@ -326,55 +323,25 @@ const readMap = (fields) => {
       entry.multiValue = all;
     }
     // JSON.parse makes "__proto__" an own key; assigning it would set the prototype.
-    if (name === '__proto__') defineData(map, name, entry);
+    if (name === '__proto__')
+      defineProperty(map, name, { value: entry, writable: true, enumerable: true, configurable: true });
     else map[name] = entry;
   }
   return map;
 };
 
-// One event's maps: the segments, and for each map whether the function read or replaced it.
-class Shown {
-  constructor(head, segments) {
-    this.head = head;
-    this.segments = segments;
-    this.fields = [null, null, null];  // a read map's segment, split
-    this.maps = [undefined, undefined, undefined];
-    this.touched = [false, false, false];
-    this.request = null;
-  }
-  // The accessor becomes a data property; on a request the function froze it stays, and
-  // answers with the same map every time.
-  read(i) {
-    if (this.touched[i]) return this.maps[i];
-    this.touched[i] = true;
-    const fields = splitText(this.segments[i], NUL);
-    this.fields[i] = fields;
-    return this.settle(i, readMap(fields));
-  }
-  settle(i, value) {
-    this.touched[i] = true;
-    this.maps[i] = value;
-    tryDefine(this.request, MAPS[i], { value, writable: true, enumerable: true, configurable: true });
-    return value;
-  }
-}
-
-let shown = null;  // the running call's event
+let shown = null;  // the running call's event: its fields and its request object
 const buildRequestEvent = (head, querystring, headers, cookies) => {
-  const f = splitText(head, NUL);
-  const s = new Shown(f, [querystring, headers, cookies]);
+  const f = head.split(NUL);
+  const fields = [querystring.split(NUL), headers.split(NUL), cookies.split(NUL)];
   const request = {
     method: f[5],
     uri: f[6],
-    get querystring() { return s.read(0); },
-    set querystring(v) { s.settle(0, v); },
-    get headers() { return s.read(1); },
-    set headers(v) { s.settle(1, v); },
-    get cookies() { return s.read(2); },
-    set cookies(v) { s.settle(2, v); },
+    querystring: readMap(fields[0]),
+    headers: readMap(fields[1]),
+    cookies: readMap(fields[2]),
   };
-  s.request = request;
-  shown = s;
+  shown = { head: f, fields, request };
   return {
     version: '1.0',
     context: { distributionDomainName: f[0], distributionId: f[1], eventType: f[2], requestId: f[3] },
@@ -383,8 +350,31 @@ const buildRequestEvent = (head, querystring, headers, cookies) => {
   };
 };
 
-const plainText = (v) => typeof v === 'string' && indexOfText(v, NUL) === -1;
-// A map as the function left it, as a segment; null when it is not a plain map.
+const isEntry = (e) => e !== null && typeof e === 'object';
+// Is the map the one shown: the same names in the same order, the same values (and the same
+// multiValue where a name repeated)?
+const sameMap = (map, fields) => {
+  if (map === null || typeof map !== 'object') return false;
+  const names = keysOf(map);
+  if (names.length !== +fields[0]) return false;
+  for (let i = 0, p = 1; i < names.length; i++) {
+    const count = +fields[p + 1];
+    const entry = map[names[i]];
+    if (names[i] !== fields[p] || !isEntry(entry) || entry.value !== fields[p + 2]) return false;
+    const all = entry.multiValue;
+    if (count === 1) {
+      if (all !== undefined) return false;
+    } else {
+      if (!isArray(all) || all.length !== count) return false;
+      for (let k = 0; k < count; k++)
+        if (!isEntry(all[k]) || all[k].value !== fields[p + 2 + k]) return false;
+    }
+    p += 2 + count;
+  }
+  return true;
+};
+const plainText = (v) => typeof v === 'string' && v.indexOf(NUL) === -1;
+// A changed map as a segment; null when it is not a plain map.
 const flattenMap = (map) => {
   if (map === null || typeof map !== 'object' || isArray(map)) return null;
   const names = keysOf(map);
@@ -392,53 +382,33 @@ const flattenMap = (map) => {
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     const entry = map[name];
-    if (entry === null || typeof entry !== 'object' || entry.multiValue !== undefined) return null;
+    if (!isEntry(entry) || entry.multiValue !== undefined) return null;
     const value = entry.value;
     if (!plainText(value) || !plainText(name)) return null;
     text += name + NUL + '1' + NUL + value + NUL;
   }
   return text;
 };
-// Is the map the one shown (the same names in the same order, the same values)?
-const sameMap = (map, fields) => {
-  if (map === null || typeof map !== 'object') return false;
-  const names = keysOf(map);
-  if (names.length !== +fields[0]) return false;
-  for (let i = 0, p = 1; i < names.length; i++, p += 3) {
-    const entry = map[names[i]];
-    if (names[i] !== fields[p] || fields[p + 1] !== '1' || entry === null ||
-        typeof entry !== 'object' || entry.value !== fields[p + 2] || entry.multiValue !== undefined)
-      return false;
-  }
-  return true;
-};
-// An unread map of the shown request that is still there goes back as it came.
-const untouched = (s, r, i) => r === s.request && !s.touched[i] && MAPS[i] in r;
 const flattenRequest = (r) => {
   const s = shown;
   shown = null;
-  if (s === null || r === null || typeof r !== 'object' || isArray(r) || r.statusCode !== undefined ||
-      r.status !== undefined || r.Records !== undefined || r.context !== undefined ||
-      r.toJSON !== undefined)
+  if (s === null || r === null || typeof r !== 'object' || isArray(r) ||
+      r.statusCode !== undefined || r.status !== undefined || r.Records !== undefined ||
+      r.context !== undefined || r.toJSON !== undefined)
     return null;
   const method = r.method;
   const uri = r.uri;
   if (!plainText(method) || !plainText(uri)) return null;
   let same = r === s.request && method === s.head[5] && uri === s.head[6];
   let text = method + NUL + uri + NUL;
+  const maps = [r.querystring, r.headers, r.cookies];
   for (let i = 0; i < 3; i++) {
-    // '=': the map as it was shown (the gateway still has its bytes).
-    if (untouched(s, r, i)) {
-      text += AS_SHOWN;
-      continue;
-    }
-    const map = r[MAPS[i]];
-    if (s.fields[i] !== null && sameMap(map, s.fields[i])) {
+    if (sameMap(maps[i], s.fields[i])) {
       text += AS_SHOWN;
       continue;
     }
     same = false;
-    const segment = flattenMap(map);
+    const segment = flattenMap(maps[i]);
     if (segment === null) return null;
     text += segment;
   }
