@@ -17,6 +17,10 @@
 
 #include "http/message.h"
 
+namespace eg::waf {
+struct IpAddress;
+}
+
 namespace eg::functions {
 
 enum class EventType : uint8_t { ViewerRequest, OriginRequest, OriginResponse, ViewerResponse };
@@ -59,6 +63,9 @@ struct Context {
   bool https = false;
   const OriginInfo* origin = nullptr;  // origin events: the behavior's origin
   bool development = false;            // full validation messages go to the response body
+  // client_ip as parsed once per connection by the proxy, so per-request code need not parse
+  // it again; null when the caller has none (then client_ip is the only source).
+  const waf::IpAddress* client_address = nullptr;
 };
 
 // A function that failed its request. status: 500 exception, 503 timeout/crash/memory,

@@ -249,9 +249,12 @@ functions::Context Pipeline::function_context(functions::EventType e) const {
   c.distribution_id = snap_.functions.distribution_id;
   c.distribution_domain = snap_.functions.distribution_domain;
   c.client_ip = viewer_.client_ip;
+  c.client_address = viewer_.has_address ? &viewer_.address : nullptr;
   c.client_port = viewer_.client_port;
   c.https = viewer_.https;
   c.development = snap_.development;
+  if (e == functions::EventType::OriginRequest || e == functions::EventType::OriginResponse)
+    c.origin = function_origin();
   return c;
 }
 

@@ -22,7 +22,8 @@ class Worker;
 
 struct ViewerInfo {
   std::string client_ip;
-  waf::IpAddress address;  // client_ip parsed once per connection (web ACL)
+  waf::IpAddress address;    // client_ip parsed once per connection (web ACL)
+  bool has_address = false;  // client_ip parsed: a scoped or missing address leaves `address` 0
   uint16_t client_port = 0;
   bool https = false;
   const SSL* ssl = nullptr;  // TLS viewers, after the handshake

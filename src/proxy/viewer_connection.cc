@@ -50,7 +50,10 @@ ViewerConnection::ViewerConnection(Worker& worker, tcp::socket sock,
     if (addr.is_v6() && addr.to_v6().is_v4_mapped())
       addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
     viewer_.client_ip = addr.to_string();
-    if (auto parsed = waf::parse_ip(viewer_.client_ip)) viewer_.address = *parsed;
+    if (auto parsed = waf::parse_ip(viewer_.client_ip)) {
+      viewer_.address = *parsed;
+      viewer_.has_address = true;
+    }
     viewer_.client_port = ep.port();
   }
   viewer_.https = tls_ctx_ != nullptr;

@@ -3,6 +3,7 @@
 // setter and an injectable clock (tests move time instead of sleeping).
 #pragma once
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ inline void bump(std::atomic<uint64_t>& counter) {
 inline uint64_t read(const std::atomic<uint64_t>& counter) {
   return counter.load(std::memory_order_relaxed);
 }
+
+// A small index of the calling thread (0, 1, ... in the order threads first ask), for state a
+// builtin keeps per thread so that requests on different workers write no shared line.
+size_t thread_slot();
 
 // Milliseconds on a monotonic clock. A builtin takes a Clock so tests can move time.
 using Clock = int64_t (*)();

@@ -219,7 +219,7 @@ void parse_ip_allowlist_options(OptionReader& r, IpAllowlistOptions& out) {
 }
 
 IpAllowlist::IpAllowlist(IpAllowlistOptions options, Clock now)
-    : options_(std::move(options)), now_(now) {
+    : options_(std::move(options)), now_(now), views_(new ThreadView[kThreadViews]) {
   has_files_ = !options_.file.empty() || !options_.security_groups.empty();
   matcher_.store(std::make_shared<const waf::IpSetMatcher>(options_.loaded));
   options_.loaded.clear();
@@ -239,6 +239,8 @@ void IpAllowlist::reload_if_due() {
   std::string error;
   if (load_allowlist(options_, prefixes, error)) {
     matcher_.store(std::make_shared<const waf::IpSetMatcher>(prefixes));
+    // After the store: a thread that sees the new generation loads the new list.
+    generation_.fetch_add(1, std::memory_order_release);
     bump(metrics_.reloads);
   } else {
     bump(metrics_.reload_failures);
@@ -247,6 +249,24 @@ void IpAllowlist::reload_if_due() {
   }
   next_reload_ms_.store(now + options_.ttl_s * 1000, std::memory_order_relaxed);
   reloading_.store(false, std::memory_order_release);
+}
+
+// Only the owning thread touches its view, and only within one call: the list it returns
+// stays alive (held by the view) until that thread's next call.
+const waf::IpSetMatcher& IpAllowlist::current_matcher(
+    std::shared_ptr<const waf::IpSetMatcher>& hold) {
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  const size_t slot = thread_slot();
+  if (slot >= kThreadViews) {
+    hold = matcher_.load();
+    return *hold;
+  }
+  ThreadView& view = views_[slot];
+  if (view.generation != generation) {
+    view.matcher = matcher_.load();
+    view.generation = generation;
+  }
+  return *view.matcher;
 }
 
 RequestResult IpAllowlist::on_request_now(const Context& c, http::Request& req) {
@@ -271,7 +291,7 @@ RequestResult IpAllowlist::on_request_now(const Context& c, http::Request& req) 
     }
   }
   if (!from_header) {
-    client = waf::parse_ip(c.client_ip);
+    client = c.client_address ? std::optional(*c.client_address) : waf::parse_ip(c.client_ip);
     if (!client) {
       // The proxy always gives the connection's address: this is a bug, not a viewer's doing.
       bump(metrics_.errors);
@@ -283,8 +303,8 @@ RequestResult IpAllowlist::on_request_now(const Context& c, http::Request& req) 
     }
   }
 
-  const std::shared_ptr<const waf::IpSetMatcher> matcher = matcher_.load();
-  if (client && matcher->contains(*client)) {
+  std::shared_ptr<const waf::IpSetMatcher> hold;
+  if (client && current_matcher(hold).contains(*client)) {
     bump(metrics_.allowed);
     return {};
   }

@@ -70,12 +70,23 @@ class IpAllowlist final : public BuiltinFunction {
 
  private:
   void reload_if_due();
+  const waf::IpSetMatcher& current_matcher(std::shared_ptr<const waf::IpSetMatcher>& hold);
 
   IpAllowlistOptions options_;
   Clock now_;
   bool has_files_ = false;
-  // Swapped whole on reload; a request holds the matcher it started with.
+  // Swapped whole on reload; a request holds the matcher it started with. Loading it costs a
+  // lock and two reference-count updates on a line every worker shares, so requests read it
+  // through their thread's view and load it only when `generation_` says it changed.
   std::atomic<std::shared_ptr<const waf::IpSetMatcher>> matcher_;
+  std::atomic<uint64_t> generation_{1};
+  struct ThreadView {
+    uint64_t generation = 0;  // 0: not loaded yet
+    std::shared_ptr<const waf::IpSetMatcher> matcher;
+  };
+  // Indexed by thread_slot(); threads past the end load matcher_ each time.
+  static constexpr size_t kThreadViews = 64;
+  std::unique_ptr<ThreadView[]> views_;
   std::atomic<int64_t> next_reload_ms_{0};
   std::atomic<bool> reloading_{false};
   IpAllowlistMetrics metrics_;

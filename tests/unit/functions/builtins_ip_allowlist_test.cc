@@ -1,7 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "builtins_support.h"
 #include "functions/builtins/ip_allowlist.h"
+#include "waf/ip_address.h"
 
 namespace eg::functions::test {
 namespace {
@@ -10,8 +17,8 @@ using builtins::IpAllowlist;
 using builtins::IpAllowlistOptions;
 using builtins::OptionReader;
 
-int64_t g_now_ms = 5'000'000;
-int64_t fake_now() { return g_now_ms; }
+std::atomic<int64_t> g_now_ms = 5'000'000;  // read by other threads in one test
+int64_t fake_now() { return g_now_ms.load(); }
 
 std::unique_ptr<IpAllowlist> make_with_clock(std::string_view options_json,
                                              const std::filesystem::path& base) {
@@ -115,6 +122,74 @@ TEST(BuiltinIpAllowlist, TtlRereadPicksUpAChangedFile) {
   EXPECT_EQ(status_for(*f, "198.51.100.1"), 0);
   EXPECT_EQ(status_for(*f, "192.0.2.1"), 403);
   EXPECT_EQ(f->counters().reloads.load(), 1u);
+}
+
+// Each thread reads the list through a view of its own: a list re-read on one thread must
+// reach threads that already hold a view, and threads past the views (64) too.
+TEST(BuiltinIpAllowlist, RereadListReachesEveryThread) {
+  TempDir dir("ip-allowlist-threads");
+  dir.write("allow.txt", "192.0.2.0/24\n");
+  auto f = make_with_clock(R"({"file": "allow.txt", "ttl": 600})", dir.path);
+  auto on_threads = [&](std::string_view ip, int threads) {
+    std::vector<int> statuses(size_t(threads), -1);
+    for (int i = 0; i < threads; ++i)
+      std::thread([&, i] { statuses[size_t(i)] = status_for(*f, ip); }).join();
+    return statuses;
+  };
+  std::vector<std::thread> keep;
+  // Three threads that stay alive across the re-read, each asked before and after it.
+  std::vector<int> before(3, -1), after(3, -1);
+  int asked = 0;
+  bool reread = false;
+  std::mutex m;
+  std::condition_variable cv;
+  for (int i = 0; i < 3; ++i)
+    keep.emplace_back([&, i] {
+      before[size_t(i)] = status_for(*f, "198.51.100.1");
+      std::unique_lock lock(m);
+      ++asked;
+      cv.notify_all();
+      cv.wait(lock, [&] { return reread; });
+      lock.unlock();
+      after[size_t(i)] = status_for(*f, "198.51.100.1");
+    });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return asked == 3; });
+  }
+  EXPECT_EQ(on_threads("198.51.100.1", 70), std::vector<int>(70, 403));
+
+  dir.write("allow.txt", "198.51.100.0/24\n");
+  g_now_ms += 601'000;
+  EXPECT_EQ(status_for(*f, "198.51.100.1"), 0);  // re-read here, on the test's thread
+  EXPECT_EQ(f->counters().reloads.load(), 1u);
+  {
+    std::lock_guard lock(m);
+    reread = true;
+  }
+  cv.notify_all();
+  for (auto& t : keep) t.join();
+  EXPECT_EQ(before, std::vector<int>(3, 403));
+  EXPECT_EQ(after, std::vector<int>(3, 0));
+  EXPECT_EQ(on_threads("198.51.100.1", 70), std::vector<int>(70, 0));
+  EXPECT_EQ(on_threads("192.0.2.1", 3), std::vector<int>(3, 403));
+}
+
+// The proxy passes the connection's address parsed once (Context::client_address); without
+// it the text form is parsed.
+TEST(BuiltinIpAllowlist, UsesTheParsedClientAddressWhenGiven) {
+  auto f = make("ip-allowlist", EventType::ViewerRequest, R"({"cidrs": ["10.0.0.0/8"]})");
+  const waf::IpAddress inside = *waf::parse_ip("10.1.2.3");
+  const waf::IpAddress outside = *waf::parse_ip("11.1.2.3");
+  auto req = request("/");
+  Context c = viewer("10.1.2.3");
+  c.client_address = &inside;
+  EXPECT_FALSE(f->on_request_now(c, req).answer);
+  c.client_address = &outside;
+  ASSERT_TRUE(f->on_request_now(c, req).answer);
+  EXPECT_EQ(f->on_request_now(c, req).answer->status, 403);
+  c.client_address = nullptr;
+  EXPECT_FALSE(f->on_request_now(c, req).answer);
 }
 
 TEST(BuiltinIpAllowlist, BrokenRereadKeepsTheLastGoodList) {
