@@ -1,5 +1,6 @@
 #include "functions/builtins/security_headers.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace eg::functions::builtins {
@@ -83,16 +84,78 @@ void parse_security_headers_options(OptionReader& r, SecurityHeadersOptions& out
   r.read("override", out.override_origin);
 }
 
-SecurityHeaders::SecurityHeaders(SecurityHeadersOptions options) : options_(std::move(options)) {}
+// A name given twice (a custom header that is also a known one) is merged here, to what
+// setting (or adding) them one after the other left: one header, at the first one's place,
+// with the last one's spelling and value when overriding, else the first one.
+SecurityHeaders::SecurityHeaders(SecurityHeadersOptions options) : options_(std::move(options)) {
+  std::vector<http::Header> merged;
+  for (http::Header& h : options_.headers) {
+    auto same = std::find_if(merged.begin(), merged.end(),
+                             [&](const http::Header& m) { return http::iequals(m.name, h.name); });
+    if (same == merged.end())
+      merged.push_back(std::move(h));
+    else if (options_.override_origin)
+      *same = std::move(h);
+  }
+  options_.headers = std::move(merged);
+  for (const http::Header& h : options_.headers)
+    name_lengths_ |= uint64_t(1) << (h.name.size() % 64);
+}
 
+// One pass over the response's headers finds which of ours it has (the names are distinct),
+// instead of one pass per header of ours for set() and another for its duplicates.
 ResponseResult SecurityHeaders::on_response_now(const Context& c, const http::Request& req,
                                                 http::Response& resp) {
-  for (const http::Header& h : options_.headers) {
-    if (options_.override_origin)
-      resp.headers.set(h.name, h.value);
-    else if (!resp.headers.contains(h.name))
-      resp.headers.add(h.name, h.value);
+  const std::vector<http::Header>& ours = options_.headers;
+  if (ours.size() > 64) {
+    for (const http::Header& h : ours) {
+      if (options_.override_origin)
+        resp.headers.set(h.name, h.value);
+      else if (!resp.headers.contains(h.name))
+        resp.headers.add(h.name, h.value);
+    }
+    bump(metrics_.responses);
+    return {};
   }
+  std::vector<http::Header>& list = resp.headers.list();
+  // Most of the response's names have a length none of ours has.
+  auto which = [&](std::string_view name) -> size_t {
+    if (!((name_lengths_ >> (name.size() % 64)) & 1)) return ours.size();
+    for (size_t j = 0; j < ours.size(); ++j)
+      if (http::iequals(ours[j].name, name)) return j;
+    return ours.size();
+  };
+  uint64_t seen = 0;
+  bool repeated = false;
+  for (http::Header& h : list) {
+    const size_t j = which(h.name);
+    if (j == ours.size()) continue;
+    const uint64_t bit = uint64_t(1) << j;
+    if (seen & bit) {
+      repeated = true;
+      continue;
+    }
+    seen |= bit;
+    if (options_.override_origin) {
+      h.name = ours[j].name;
+      h.value = ours[j].value;
+    }
+  }
+  if (repeated && options_.override_origin) {
+    uint64_t kept = 0;
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const http::Header& h) {
+                                const size_t j = which(h.name);
+                                if (j == ours.size()) return false;
+                                const uint64_t bit = uint64_t(1) << j;
+                                const bool again = kept & bit;
+                                kept |= bit;
+                                return again;
+                              }),
+               list.end());
+  }
+  for (size_t j = 0; j < ours.size(); ++j)
+    if (!(seen & (uint64_t(1) << j))) list.push_back(ours[j]);
   bump(metrics_.responses);
   return {};
 }

@@ -46,6 +46,7 @@ class SecurityHeaders final : public BuiltinFunction {
 
  private:
   SecurityHeadersOptions options_;
+  uint64_t name_lengths_ = 0;  // bit (size % 64) set for the size of each of our names
   SecurityHeadersMetrics metrics_;
 };
 

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "builtins_support.h"
 
 namespace eg::functions::test {
@@ -48,6 +52,56 @@ TEST(BuiltinSecurityHeaders, OverrideReplacesOriginValuesUnlessTurnedOff) {
   EXPECT_EQ(kept.headers.count("X-Frame-Options"), 1u);
   EXPECT_EQ(*kept.headers.find("X-Frame-Options"), "ALLOWALL");
   EXPECT_EQ(*kept.headers.find("X-Content-Type-Options"), "nosniff");
+}
+
+// The headers are applied in one pass over the response; the result must be what setting
+// (override) or adding (no override) each configured header in turn gives, order included,
+// also when a custom header repeats a known one and when the origin sent one twice.
+TEST(BuiltinSecurityHeaders, SameResultAsSettingEachHeaderInTurn) {
+  const std::vector<http::Header> configured = {
+      {"Strict-Transport-Security", "max-age=31536000"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "SAMEORIGIN"},
+      {"X-XSS-Protection", "1; mode=block"},
+      {"Referrer-Policy", "strict-origin-when-cross-origin"},
+      {"Content-Security-Policy", "default-src 'self'"},
+      {"Permissions-Policy", "camera=()"},
+      {"x-frame-options", "DENY"},  // custom entries come in name order, after the known ones
+  };
+  const auto options = R"j({"content_security_policy": true,
+    "custom": {"Permissions-Policy": "camera=()", "x-frame-options": "DENY"}})j";
+  const std::vector<std::vector<http::Header>> origins = {
+      {},
+      {{"Content-Type", "text/html"}, {"Content-Length", "5"}},
+      {{"X-Frame-Options", "ALLOWALL"}, {"Server", "o"}, {"x-frame-options", "x"}},
+      {{"referrer-policy", "no-referrer"},
+       {"STRICT-TRANSPORT-SECURITY", "max-age=1"},
+       {"Vary", "Accept"},
+       {"Strict-Transport-Security", "max-age=2"}},
+  };
+  for (bool override_origin : {true, false}) {
+    auto options_json = nlohmann::json::parse(options);
+    options_json["override"] = override_origin;
+    auto f = make("security-headers", EventType::ViewerResponse, options_json.dump());
+    for (const auto& origin : origins) {
+      http::Response expected;
+      for (const auto& h : origin) expected.headers.add(h.name, h.value);
+      http::Response resp = expected;
+      for (const auto& h : configured) {
+        if (override_origin)
+          expected.headers.set(h.name, h.value);
+        else if (!expected.headers.contains(h.name))
+          expected.headers.add(h.name, h.value);
+      }
+      auto req = request("/");
+      f->on_response_now(viewer(), req, resp);
+      std::vector<std::pair<std::string, std::string>> got, want;
+      for (const auto& h : resp.headers) got.emplace_back(h.name, h.value);
+      for (const auto& h : expected.headers) want.emplace_back(h.name, h.value);
+      EXPECT_EQ(got, want) << "override " << override_origin << ", origin headers "
+                           << origin.size();
+    }
+  }
 }
 
 TEST(BuiltinSecurityHeaders, BadValuesAreRefused) {
