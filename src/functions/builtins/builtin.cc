@@ -52,6 +52,24 @@ void set_request_path(http::Request& req, std::string_view path) {
   }
 }
 
+void edit_request_path(http::Request& req, size_t keep, std::string_view a, std::string_view b) {
+  const size_t old_size = req.path.size();
+  const std::string_view target = req.target;
+  const bool origin_form =
+      target.size() == old_size + (req.has_query ? 1 + req.query.size() : 0) &&
+      target.starts_with(req.path) &&
+      (!req.has_query || (target[old_size] == '?' && target.substr(old_size + 1) == req.query));
+  if (!origin_form) {
+    req.path.resize(keep);
+    req.path.append(a).append(b);
+    set_request_path(req, std::string(req.path));
+    return;
+  }
+  req.path.resize(keep);
+  req.path.append(a).append(b);
+  req.target.replace(keep, old_size - keep, req.path, keep, req.path.size() - keep);
+}
+
 bool last_segment_has_extension(std::string_view path) {
   const size_t slash = path.rfind('/');
   const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);

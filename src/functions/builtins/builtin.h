@@ -50,6 +50,11 @@ http::Response redirect_keeping_query(int status, std::string location, const ht
 
 // Replaces the request's path and rebuilds its target in origin-form (path?query).
 void set_request_path(http::Request& req, std::string_view path);
+// The same as set_request_path(req, path.substr(0, keep) + a + b) (keep <= path size; a and b
+// not inside req), edited in place when the target is path?query: no new path string, the
+// query moved rather than copied again.
+void edit_request_path(http::Request& req, size_t keep, std::string_view a,
+                       std::string_view b = {});
 
 // True when the last segment of the path has a '.' (a file name with an extension).
 bool last_segment_has_extension(std::string_view path);

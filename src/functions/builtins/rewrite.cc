@@ -75,23 +75,30 @@ void parse_rewrite_options(OptionReader& r, RewriteOptions& out) {
 Rewrite::Rewrite(RewriteOptions options) : options_(std::move(options)) {}
 
 RequestResult Rewrite::on_request_now(const Context& c, http::Request& req) {
-  const std::string_view original = req.path;
-  std::string path;  // the new path; stays empty while unchanged
-  auto current = [&]() -> std::string_view { return path.empty() ? original : path; };
+  // The path modes below cut the path to `keep` bytes and append to it, or replace it whole.
+  // Without a prefix rewrite that edit is made to the request in place; a prefix rewrite
+  // builds its path in a string of its own first.
+  std::string prefixed;
+  const bool has_prefix = !options_.prefix.empty() && req.path.starts_with(options_.prefix);
+  if (has_prefix) {
+    prefixed = options_.to;
+    prefixed.append(req.path, options_.prefix.size());
+  }
+  const std::string_view p = has_prefix ? std::string_view(prefixed) : std::string_view(req.path);
 
-  if (!options_.prefix.empty() && original.starts_with(options_.prefix))
-    path = options_.to + req.path.substr(options_.prefix.size());
-
-  const std::string_view p = current();
   const bool slash_end = !p.empty() && p.back() == '/';
   const bool extension = last_segment_has_extension(p);
+  size_t keep = p.size();
+  std::string_view append, append_more;
+  const std::string* replacement = nullptr;
   if (!options_.spa_fallback.empty()) {
-    if (!extension) path = options_.spa_fallback;
+    if (!extension) replacement = &options_.spa_fallback;
   } else if (slash_end && options_.directory_index) {
-    path = std::string(p) + options_.index_document;
+    append = options_.index_document;
   } else if (!slash_end && !extension &&
              options_.no_extension == RewriteOptions::NoExtension::Index) {
-    path = std::string(p) + "/" + options_.index_document;
+    append = "/";
+    append_more = options_.index_document;
   } else if (!slash_end && !extension &&
              options_.no_extension == RewriteOptions::NoExtension::Redirect) {
     bump(metrics_.redirected);
@@ -100,17 +107,29 @@ RequestResult Rewrite::on_request_now(const Context& c, http::Request& req) {
     return r;
   } else if (options_.trailing_slash == RewriteOptions::TrailingSlash::Add && !slash_end &&
              !extension) {
-    path = std::string(p) + "/";
+    append = "/";
   } else if (options_.trailing_slash == RewriteOptions::TrailingSlash::Remove && slash_end &&
              p.size() > 1) {
-    path = std::string(p.substr(0, p.size() - 1));
+    keep = p.size() - 1;
   }
 
-  if (path.empty() || path == original) {
+  if (replacement || has_prefix) {
+    if (!replacement) {
+      prefixed.resize(keep);
+      prefixed.append(append).append(append_more);
+    }
+    const std::string& path = replacement ? *replacement : prefixed;
+    if (path == req.path) {
+      bump(metrics_.unchanged);
+      return {};
+    }
+    set_request_path(req, path);
+  } else if (keep == p.size() && append.empty()) {
     bump(metrics_.unchanged);
     return {};
+  } else {
+    edit_request_path(req, keep, append, append_more);
   }
-  set_request_path(req, path);
   bump(metrics_.rewritten);
   return {};
 }

@@ -55,6 +55,30 @@ TEST(BuiltinRewrite, SpaFallbackAndPrefix) {
   EXPECT_EQ(path_for(*prefix, "/api/v1/users"), "/app.html");
 }
 
+// The path is edited in place when the target is path?query; any other target (absolute-form,
+// or one an earlier change left behind) is rebuilt from the path and the query.
+TEST(BuiltinRewrite, TargetIsRebuiltWhenItIsNotPathAndQuery) {
+  auto f = make("rewrite", EventType::ViewerRequest, R"({"directory_index": true})");
+  auto absolute = request("/a/?x=1");
+  absolute.target = "http://example.com/a/?x=1";
+  f->on_request_now(viewer(), absolute);
+  EXPECT_EQ(absolute.path, "/a/index.html");
+  EXPECT_EQ(absolute.target, "/a/index.html?x=1");
+
+  auto stale = request("/b/?x=1");
+  stale.query = "y=22";
+  f->on_request_now(viewer(), stale);
+  EXPECT_EQ(stale.target, "/b/index.html?y=22");
+
+  auto no_query = request("/c/");
+  f->on_request_now(viewer(), no_query);
+  EXPECT_EQ(no_query.target, "/c/index.html");
+
+  auto empty_query = request("/d/?");
+  f->on_request_now(viewer(), empty_query);
+  EXPECT_EQ(empty_query.target, "/d/index.html?");
+}
+
 TEST(BuiltinRewrite, OptionErrors) {
   std::string error;
   try_make("rewrite", EventType::ViewerRequest,
