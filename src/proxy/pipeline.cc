@@ -115,15 +115,20 @@ awaitable<Reply> Pipeline::run_phases() {
   http::Headers extra_origin_headers;
   if (auto r = web_acl(extra_origin_headers)) co_return std::move(*r);
   if (auto r = allowed_methods()) co_return std::move(*r);
-  if (auto r = co_await viewer_request_function()) co_return std::move(*r);
+  // A function's answer (or failure) ends the request. The *_now phases run a synchronous
+  // function, or none, without a coroutine frame; false: an asynchronous one, to be awaited.
+  std::optional<Reply> answer;
+  if (!viewer_request_function_now(answer)) answer = co_await viewer_request_function();
+  if (answer) co_return std::move(*answer);
   if (auto r = cache_lookup()) {
-    co_await viewer_response_function(*r);
+    if (!viewer_response_function_now(*r)) co_await viewer_response_function(*r);
     co_return std::move(*r);
   }
-  if (auto r = co_await origin_request_function()) {
-    cache_store(*r);
-    co_await viewer_response_function(*r);
-    co_return std::move(*r);
+  if (!origin_request_function_now(answer)) answer = co_await origin_request_function();
+  if (answer) {
+    cache_store(*answer);
+    if (!viewer_response_function_now(*answer)) co_await viewer_response_function(*answer);
+    co_return std::move(*answer);
   }
   const config::Origin& origin =
       origin_override_ ? *origin_override_ : snap_.origins[behavior_->origin_index];
@@ -138,12 +143,10 @@ awaitable<Reply> Pipeline::run_phases() {
     if (auto refused = sign(origin, cur, target, headers)) co_return std::move(*refused);
   }
   Reply r = co_await origin_fetch(origin, target, headers, req_.method, req_.body);
-  if (r.from_origin) {
-    co_await origin_response_function(r);
-  }
+  if (r.from_origin && !origin_response_function_now(r)) co_await origin_response_function(r);
   co_await custom_error_response(r);
   if (r.from_origin) cache_store(r);
-  co_await viewer_response_function(r);
+  if (!viewer_response_function_now(r)) co_await viewer_response_function(r);
   co_return r;
 }
 
@@ -267,54 +270,75 @@ const functions::OriginInfo* Pipeline::function_origin() const {
 }
 
 // A request event's function: the request goes on (perhaps changed), or ends with the
-// function's answer or its failure.
-awaitable<std::optional<Reply>> Pipeline::request_function(functions::EventType e) {
+// function's answer or its failure, put in `answer`. Synchronous functions run here, on the
+// caller's stack; false when the function is asynchronous (request_function runs it).
+bool Pipeline::request_function_now(functions::EventType e, std::optional<Reply>& answer) {
   functions::Function* f = behavior_->function_at[size_t(e)];
-  if (!f) co_return std::nullopt;
-  functions::Context c = function_context(e);
-  if (e == functions::EventType::OriginRequest) c.origin = function_origin();
-  functions::RequestResult r;
-  if (f->asynchronous())
-    r = co_await f->on_request(c, req_);
-  else
-    r = f->on_request_now(c, req_);
+  if (!f) return true;
+  if (f->asynchronous()) return false;
+  functions::RequestResult r = f->on_request_now(function_context(e), req_);
+  request_function_done(*f, e, r, answer);
+  return true;
+}
+
+awaitable<std::optional<Reply>> Pipeline::request_function(functions::EventType e) {
+  functions::Function& f = *behavior_->function_at[size_t(e)];
+  const functions::Context c = function_context(e);
+  functions::RequestResult r = co_await f.on_request(c, req_);
+  std::optional<Reply> answer;
+  request_function_done(f, e, r, answer);
+  co_return answer;
+}
+
+void Pipeline::request_function_done(functions::Function& f, functions::EventType e,
+                                     functions::RequestResult& r, std::optional<Reply>& answer) {
   if (!r.failure && r.origin) {
     std::string error;
     origin_override_ = origin_from_info(*r.origin, snap_, error);
     override_info_ = std::move(r.origin);
     if (!origin_override_)
       r.failure = functions::Failure{502, std::string(functions::to_string(e)) + " function " +
-                                              std::string(f->name()) + ": " + error};
+                                              std::string(f.name()) + ": " + error};
   }
-  log_function_output(worker_.function_log(), f->name(), e, request_id_, r.logs,
-                      r.failure ? &*r.failure : nullptr);
+  if (!r.logs.empty() || r.failure)
+    log_function_output(worker_.function_log(), f.name(), e, request_id_, r.logs,
+                        r.failure ? &*r.failure : nullptr);
   if (r.failure) {
-    Reply reply = from_response(
-        function_failure_response(*r.failure, snap_.development, request_id_), "Error");
-    reply.detailed_result_type = "LambdaValidationError";
-    if (r.failure->status == 500) reply.detailed_result_type = "LambdaExecutionError";
-    if (r.failure->status == 503) reply.detailed_result_type = "LambdaLimitExceeded";
-    co_return reply;
+    answer = from_response(function_failure_response(*r.failure, snap_.development, request_id_),
+                           "Error");
+    answer->detailed_result_type = "LambdaValidationError";
+    if (r.failure->status == 500) answer->detailed_result_type = "LambdaExecutionError";
+    if (r.failure->status == 503) answer->detailed_result_type = "LambdaLimitExceeded";
+  } else if (r.answer) {
+    answer = from_response(std::move(*r.answer), "FunctionGeneratedResponse");
   }
-  if (r.answer) co_return from_response(std::move(*r.answer), "FunctionGeneratedResponse");
-  co_return std::nullopt;
 }
 
 // A response event's function: changes the response in place; a replaced body drops the
-// origin's (not read yet); a failure replaces the whole response.
-awaitable<void> Pipeline::response_function(functions::EventType e, Reply& reply) {
+// origin's (not read yet); a failure replaces the whole response. As for requests: false when
+// the function is asynchronous (response_function runs it).
+bool Pipeline::response_function_now(functions::EventType e, Reply& reply) {
   functions::Function* f = behavior_->function_at[size_t(e)];
-  if (!f) co_return;
-  functions::Context c = function_context(e);
-  if (e == functions::EventType::OriginResponse) c.origin = function_origin();
-  functions::ResponseResult r;
-  if (f->asynchronous())
-    r = co_await f->on_response(c, req_, reply.response);
-  else
-    r = f->on_response_now(c, req_, reply.response);
-  log_function_output(worker_.function_log(), f->name(), e, request_id_, r.logs,
-                      r.failure ? &*r.failure : nullptr);
-  if (!r.failure && !r.body_replaced) co_return;
+  if (!f) return true;
+  if (f->asynchronous()) return false;
+  functions::ResponseResult r = f->on_response_now(function_context(e), req_, reply.response);
+  response_function_done(*f, e, r, reply);
+  return true;
+}
+
+awaitable<void> Pipeline::response_function(functions::EventType e, Reply& reply) {
+  functions::Function& f = *behavior_->function_at[size_t(e)];
+  const functions::Context c = function_context(e);
+  functions::ResponseResult r = co_await f.on_response(c, req_, reply.response);
+  response_function_done(f, e, r, reply);
+}
+
+void Pipeline::response_function_done(functions::Function& f, functions::EventType e,
+                                      functions::ResponseResult& r, Reply& reply) {
+  if (!r.logs.empty() || r.failure)
+    log_function_output(worker_.function_log(), f.name(), e, request_id_, r.logs,
+                        r.failure ? &*r.failure : nullptr);
+  if (!r.failure && !r.body_replaced) return;
   if (reply.upstream) reply.upstream->close();  // its body is not read: not reusable
   reply.upstream.reset();
   reply.pool = nullptr;
@@ -330,6 +354,10 @@ awaitable<void> Pipeline::response_function(functions::EventType e, Reply& reply
   }
 }
 
+bool Pipeline::viewer_request_function_now(std::optional<Reply>& answer) {
+  return request_function_now(functions::EventType::ViewerRequest, answer);
+}
+
 awaitable<std::optional<Reply>> Pipeline::viewer_request_function() {
   return request_function(functions::EventType::ViewerRequest);
 }
@@ -339,6 +367,10 @@ std::optional<Reply> Pipeline::cache_lookup() {
   if (!hook) return std::nullopt;
   if (auto hit = hook->lookup(view())) return from_response(std::move(*hit), "Hit");
   return std::nullopt;
+}
+
+bool Pipeline::origin_request_function_now(std::optional<Reply>& answer) {
+  return request_function_now(functions::EventType::OriginRequest, answer);
 }
 
 awaitable<std::optional<Reply>> Pipeline::origin_request_function() {
@@ -442,6 +474,10 @@ awaitable<Reply> Pipeline::origin_fetch(const config::Origin& origin, const std:
   co_return r;
 }
 
+bool Pipeline::origin_response_function_now(Reply& r) {
+  return response_function_now(functions::EventType::OriginResponse, r);
+}
+
 awaitable<void> Pipeline::origin_response_function(Reply& r) {
   return response_function(functions::EventType::OriginResponse, r);
 }
@@ -478,10 +514,14 @@ void Pipeline::cache_store(Reply& r) {
   if (hook) hook->store(view(), r.response);
 }
 
+// Not for origin errors (>= 400), as Lambda@Edge does (aws-formats.md §1.4).
+bool Pipeline::viewer_response_function_now(Reply& r) {
+  if (r.from_origin && r.response.status >= 400) return true;
+  return response_function_now(functions::EventType::ViewerResponse, r);
+}
+
 awaitable<void> Pipeline::viewer_response_function(Reply& r) {
-  // Not for origin errors (>= 400), as Lambda@Edge does (aws-formats.md §1.4).
-  if (r.from_origin && r.response.status >= 400) co_return;
-  co_await response_function(functions::EventType::ViewerResponse, r);
+  return response_function(functions::EventType::ViewerResponse, r);
 }
 
 void Pipeline::response_headers(Reply& r) {

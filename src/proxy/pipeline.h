@@ -74,24 +74,36 @@ class Pipeline {
   std::optional<Reply> viewer_protocol_policy();
   std::optional<Reply> allowed_methods();
   std::optional<Reply> web_acl(http::Headers& extra_origin_headers);
+  // The function phases: *_now runs a synchronous function (or none) and returns true; false
+  // for an asynchronous one, which the coroutine of the same name runs.
+  bool viewer_request_function_now(std::optional<Reply>& answer);
   awaitable<std::optional<Reply>> viewer_request_function();
   std::optional<Reply> cache_lookup();
+  bool origin_request_function_now(std::optional<Reply>& answer);
   awaitable<std::optional<Reply>> origin_request_function();
   void origin_request(const config::Origin& origin, const http::Headers& extra, std::string& target,
                       http::Headers& headers);
   awaitable<Reply> origin_fetch(const config::Origin& origin, const std::string& target,
                                 const http::Headers& headers, std::string_view method,
                                 std::string_view body);
+  bool origin_response_function_now(Reply& r);
   awaitable<void> origin_response_function(Reply& r);
   awaitable<void> custom_error_response(Reply& r);
   void cache_store(Reply& r);
+  bool viewer_response_function_now(Reply& r);
   awaitable<void> viewer_response_function(Reply& r);
   void response_headers(Reply& r);
 
   functions::Context function_context(functions::EventType e) const;
   const functions::OriginInfo* function_origin() const;
+  bool request_function_now(functions::EventType e, std::optional<Reply>& answer);
   awaitable<std::optional<Reply>> request_function(functions::EventType e);
+  void request_function_done(functions::Function& f, functions::EventType e,
+                             functions::RequestResult& r, std::optional<Reply>& answer);
+  bool response_function_now(functions::EventType e, Reply& r);
   awaitable<void> response_function(functions::EventType e, Reply& r);
+  void response_function_done(functions::Function& f, functions::EventType e,
+                              functions::ResponseResult& r, Reply& reply);
 
   RequestView view() const;
 
