@@ -32,9 +32,18 @@ void append_chunk(std::string& out, std::string_view data) {
   out.append("\r\n");
 }
 
+// By length first: most names have none of these lengths, and this runs for every field sent.
 bool skip_response_header(std::string_view name) {
-  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
-         iequals(name, "connection") || iequals(name, "keep-alive");
+  switch (name.size()) {
+    case 10:
+      return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 14:
+      return iequals(name, "content-length");
+    case 17:
+      return iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
 }
 
 bool status_has_no_body(int status) { return status == 204 || status == 304 || status < 200; }
@@ -334,7 +343,7 @@ awaitable<bool> ViewerConnection::send_reply(Reply& r, const http::Request& req,
   char* p = out.data() + fields_at;
   for (const auto& h : resp.headers) {
     if (skip_response_header(h.name)) continue;
-    if (!has_date && iequals(h.name, "date")) has_date = true;
+    if (!has_date && h.name.size() == 4 && iequals(h.name, "date")) has_date = true;
     std::memcpy(p, h.name.data(), h.name.size());
     p += h.name.size();
     *p++ = ':';
