@@ -245,20 +245,22 @@ std::optional<Reply> Pipeline::web_acl(http::Headers& extra_origin_headers) {
   return r;
 }
 
+// Built in place, field by field once (not defaulted first, then assigned).
 functions::Context Pipeline::function_context(functions::EventType e) const {
-  functions::Context c;
-  c.event = e;
-  c.request_id = request_id_;
-  c.distribution_id = snap_.functions.distribution_id;
-  c.distribution_domain = snap_.functions.distribution_domain;
-  c.client_ip = viewer_.client_ip;
-  c.client_address = viewer_.has_address ? &viewer_.address : nullptr;
-  c.client_port = viewer_.client_port;
-  c.https = viewer_.https;
-  c.development = snap_.development;
-  if (e == functions::EventType::OriginRequest || e == functions::EventType::OriginResponse)
-    c.origin = function_origin();
-  return c;
+  const bool origin_event =
+      e == functions::EventType::OriginRequest || e == functions::EventType::OriginResponse;
+  return functions::Context{
+      .event = e,
+      .request_id = request_id_,
+      .distribution_id = snap_.functions.distribution_id,
+      .distribution_domain = snap_.functions.distribution_domain,
+      .client_ip = viewer_.client_ip,
+      .client_port = viewer_.client_port,
+      .https = viewer_.https,
+      .origin = origin_event ? function_origin() : nullptr,
+      .development = snap_.development,
+      .client_address = viewer_.has_address ? &viewer_.address : nullptr,
+  };
 }
 
 // The origin as origin-side functions see it: the one an origin-request function chose (as
