@@ -4,10 +4,9 @@
 
 namespace eg::functions::builtins {
 
-size_t thread_slot() {
+size_t next_thread_slot() {
   static std::atomic<size_t> next{0};
-  thread_local const size_t slot = next.fetch_add(1, std::memory_order_relaxed);
-  return slot;
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 int64_t steady_now_ms() {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,7 +21,8 @@ struct MetricValue {
 };
 
 // A native builtin. The admin /stats code finds one with dynamic_cast from Function and
-// reads metrics(); counters are relaxed atomics bumped on the request path.
+// reads metrics(); counters are relaxed atomics (RequestCounter for those bumped on every
+// request).
 class BuiltinFunction : public Function {
  public:
   virtual std::vector<MetricValue> metrics() const = 0;
@@ -35,7 +37,44 @@ inline uint64_t read(const std::atomic<uint64_t>& counter) {
 
 // A small index of the calling thread (0, 1, ... in the order threads first ask), for state a
 // builtin keeps per thread so that requests on different workers write no shared line.
-size_t thread_slot();
+// Inline, with a constant-initialized thread_local: one TLS load once assigned.
+size_t next_thread_slot();
+inline thread_local size_t t_thread_slot_plus_one = 0;
+inline size_t thread_slot() {
+  if (t_thread_slot_plus_one == 0) t_thread_slot_plus_one = next_thread_slot() + 1;
+  return t_thread_slot_plus_one - 1;
+}
+
+// A counter bumped on every request. A shared atomic costs a locked add per request and
+// bounces its line between the workers; here each thread adds to a line of its own with a
+// plain load and store, and read() sums the lines.
+class RequestCounter {
+ public:
+  void add() {
+    const size_t slot = thread_slot();
+    if (slot >= kLines) {
+      overflow_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    std::atomic<uint64_t>& n = lines_[slot].n;
+    n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  uint64_t sum() const {
+    uint64_t total = overflow_.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kLines; ++i) total += lines_[i].n.load(std::memory_order_relaxed);
+    return total;
+  }
+
+ private:
+  static constexpr size_t kLines = 64;  // threads past it share overflow_
+  struct alignas(64) Line {
+    std::atomic<uint64_t> n{0};
+  };
+  std::unique_ptr<Line[]> lines_ = std::make_unique<Line[]>(kLines);
+  std::atomic<uint64_t> overflow_{0};
+};
+inline void bump(RequestCounter& counter) { counter.add(); }
+inline uint64_t read(const RequestCounter& counter) { return counter.sum(); }
 
 // Milliseconds on a monotonic clock. A builtin takes a Clock so tests can move time.
 using Clock = int64_t (*)();

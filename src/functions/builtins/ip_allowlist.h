@@ -52,8 +52,8 @@ bool load_allowlist(const IpAllowlistOptions& o, std::vector<waf::IpPrefix>& out
                     std::string& error);
 
 struct IpAllowlistMetrics {
-  std::atomic<uint64_t> allowed{0};
-  std::atomic<uint64_t> denied{0};
+  RequestCounter allowed;
+  RequestCounter denied;
   std::atomic<uint64_t> errors{0};  // answered 500
   std::atomic<uint64_t> reloads{0};
   std::atomic<uint64_t> reload_failures{0};

@@ -39,9 +39,9 @@ struct RewriteOptions {
 void parse_rewrite_options(OptionReader& r, RewriteOptions& out);
 
 struct RewriteMetrics {
-  std::atomic<uint64_t> rewritten{0};
-  std::atomic<uint64_t> redirected{0};
-  std::atomic<uint64_t> unchanged{0};
+  RequestCounter rewritten;
+  RequestCounter redirected;
+  RequestCounter unchanged;
 };
 
 class Rewrite final : public BuiltinFunction {

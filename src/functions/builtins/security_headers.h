@@ -32,7 +32,7 @@ struct SecurityHeadersOptions {
 void parse_security_headers_options(OptionReader& r, SecurityHeadersOptions& out);
 
 struct SecurityHeadersMetrics {
-  std::atomic<uint64_t> responses{0};
+  RequestCounter responses;
 };
 
 class SecurityHeaders final : public BuiltinFunction {
