@@ -313,25 +313,23 @@ TEST(CffRecord, AMalformedResultRecordIsAnInternalError) {
   http::Request req = make_request("GET", "/", {{"Host", "h"}});
   const http::Request before = req;
   const CffCall call{EventType::ViewerRequest, "fns/f.js"};
-  for (std::string_view bad : {std::string_view("GET\0/\0", 6), std::string_view("GET\0/\0x\0", 8),
-                               std::string_view("GET\0/\0"
-                                                "1\0a\0"
-                                                "0\0"
-                                                "0\0"
-                                                "0\0",
-                                                18),
-                               std::string_view("GET\0/\0"
-                                                "1\0a\0"
-                                                "3\0b\0c\0"
-                                                "0\0"
-                                                "0\0",
-                                                22),
-                               std::string_view("GET\0/\0"
-                                                "0\0"
-                                                "0\0"
-                                                "0\0"
-                                                "extra",
-                                                17)}) {
+  using namespace std::string_view_literals;  // "..."sv keeps the embedded NULs in the size
+  for (std::string_view bad : {"GET\0/\0"sv, "GET\0/\0x\0"sv,
+                               "GET\0/\0"
+                               "1\0a\0"
+                               "0\0"
+                               "0\0"
+                               "0\0"sv,
+                               "GET\0/\0"
+                               "1\0a\0"
+                               "3\0b\0c\0"
+                               "0\0"
+                               "0\0"sv,
+                               "GET\0/\0"
+                               "0\0"
+                               "0\0"
+                               "0\0"
+                               "extra"sv}) {
     RequestResult r = apply_cff_request_record(CffLimits{}, call, CffRequestRecord{}, bad, req);
     ASSERT_TRUE(r.failure);
     EXPECT_EQ(r.failure->status, 502);
